@@ -1,0 +1,3 @@
+"""hlmtutor.assignments (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""hlmtutor.centering (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""hlmtutor.check (being written)."""
+
+__all__: list[str] = []

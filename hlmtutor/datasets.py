@@ -1,0 +1,3 @@
+"""hlmtutor.datasets (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""hlmtutor.describe (being written)."""
+
+__all__: list[str] = []

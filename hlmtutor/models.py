@@ -1,0 +1,3 @@
+"""hlmtutor.models (being written)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""hlmtutor.plots (being written)."""
+
+__all__: list[str] = []

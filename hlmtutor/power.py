@@ -1,0 +1,3 @@
+"""hlmtutor.power (being written)."""
+
+__all__: list[str] = []

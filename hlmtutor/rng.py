@@ -1,0 +1,3 @@
+"""hlmtutor.rng (being written)."""
+
+__all__: list[str] = []

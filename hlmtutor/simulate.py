@@ -1,0 +1,3 @@
+"""hlmtutor.simulate (being written)."""
+
+__all__: list[str] = []
