@@ -1,0 +1,57 @@
+# Reference values for chapter 8 ("What the guide's simulation really did") and tests/test_diagnostics.py.
+# Run from the repository root:  Rscript tests/reference/critique.R
+# Writes tests/reference/critique/*.csv (book/data/08-lme4-optimizers.csv is a copy of optimizers.csv).
+#
+# The guide's full model puts a random slope on `intervention`, which is constant within each classroom.
+# Its slope variance and correlation are not identified, so lme4's optimizers stop at different points of a
+# ridge of equal REML criterion. This script records where each one stops.
+suppressMessages({library(lme4)})
+out <- "tests/reference/critique"
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
+if (!file.exists("../shared/guide/guide_data.csv")) stop("run from the repository root (/work/main)")
+data <- read.csv("../shared/guide/guide_data.csv")
+
+fit_with <- function(optimizer) {
+  lmer(math_score ~ intervention + ses + intervention * ses + (1 + intervention | classroom_id),
+       data = data, control = lmerControl(optimizer = optimizer))
+}
+rows <- lapply(c("nloptwrap", "bobyqa", "Nelder_Mead"), function(opt) {
+  m <- fit_with(opt)
+  vc <- as.data.frame(VarCorr(m))
+  th <- getME(m, "theta")
+  # which(): the residual row has var1 = NA, which a plain logical index would turn into an NA row.
+  tau00 <- vc$vcov[which(vc$var1 == "(Intercept)" & is.na(vc$var2))]
+  tau11 <- vc$vcov[which(vc$var1 == "intervention" & is.na(vc$var2))]
+  tau01 <- vc$vcov[which(vc$var1 == "(Intercept)" & !is.na(vc$var2))]
+  data.frame(
+    optimizer = opt,
+    theta1 = th[[1]], theta2 = th[[2]], theta3 = th[[3]],
+    var_intercept = tau00, var_slope = tau11, cov_intercept_slope = tau01,
+    sd_intercept = sqrt(tau00), sd_slope = sqrt(tau11), corr = tau01 / sqrt(tau00 * tau11),
+    var_treated = tau00 + 2 * tau01 + tau11,
+    sigma2 = sigma(m)^2,
+    reml_criterion = unname(REMLcrit(m)),
+    b_intercept = fixef(m)[["(Intercept)"]], b_intervention = fixef(m)[["intervention"]],
+    b_ses = fixef(m)[["ses"]], b_intervention_ses = fixef(m)[["intervention:ses"]],
+    # lme4's convergence warnings, if any (";"-separated); they differ between optimizers.
+    lme4_messages = gsub("\\s+", " ", paste(m@optinfo$conv$lme4$messages, collapse = "; "))
+  )
+})
+optimizers <- do.call(rbind, rows)
+write.csv(optimizers, file.path(out, "optimizers.csv"), row.names = FALSE)
+
+# Per-classroom OLS (lme4::lmList), the reference for hlmtutor.per_group_ols().
+data$ses_cwc <- data$ses - ave(data$ses, data$classroom_id)
+ols <- coef(lmList(math_score ~ ses_cwc | classroom_id, data = data))
+write.csv(data.frame(classroom_id = as.integer(rownames(ols)), intercept = ols[, 1], ses_cwc = ols[, 2]),
+          file.path(out, "per_group_ols.csv"), row.names = FALSE)
+
+# Likelihood-ratio test of the random intercept (ML refits, as anova() does) for the boundary mixture.
+m0 <- lm(math_score ~ 1, data = data)
+m1 <- lmer(math_score ~ 1 + (1 | classroom_id), data = data, REML = FALSE)
+lrt <- as.numeric(2 * (logLik(m1) - logLik(m0)))
+write.csv(data.frame(statistic = lrt, p_naive = pchisq(lrt, 1, lower.tail = FALSE),
+                     p_mixture = 0.5 * pchisq(lrt, 1, lower.tail = FALSE)),
+          file.path(out, "lrt_intercept.csv"), row.names = FALSE)
+writeLines(c(paste("R", getRversion()), paste("lme4", packageVersion("lme4"))),
+           file.path(out, "versions.txt"))
