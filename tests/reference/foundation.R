@@ -1,0 +1,59 @@
+# Reference values for hlmtutor's foundation modules (rng, simulate, describe, centering,
+# datasets). Run from the repository root:  Rscript tests/reference/foundation.R
+# Writes tests/reference/foundation/*.csv with every number at full precision (%.17g).
+# Needs: r-base-core r-cran-psych r-cran-dplyr r-cran-mlmrev (Debian).
+suppressMessages({
+  library(psych)
+  library(dplyr)
+})
+out_dir <- file.path("tests", "reference", "foundation")
+dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+
+# Numbers as text with 17 significant digits, so that doubles round-trip exactly.
+full <- function(df) {
+  df <- as.data.frame(df)
+  for (col in names(df)) {
+    if (is.numeric(df[[col]])) {
+      df[[col]] <- ifelse(is.na(df[[col]]), NA, sprintf("%.17g", df[[col]]))
+    }
+  }
+  df
+}
+save <- function(df, name) {
+  write.csv(full(df), file.path(out_dir, name), row.names = FALSE, na = "NA")
+}
+
+# ---- rng: R's default generator (Mersenne-Twister, Inversion) ---------------------------
+RNGkind("Mersenne-Twister", "Inversion", "Rejection")
+seeds <- c(123, 0, 1, 42, -1, 2147483647, -2147483647)
+rows <- list()
+for (s in seeds) {
+  set.seed(s)
+  rows[[length(rows) + 1]] <- data.frame(seed = s, call = "rnorm(200)", index = 1:200, value = rnorm(200))
+  set.seed(s)
+  rows[[length(rows) + 1]] <- data.frame(seed = s, call = "runif(200)", index = 1:200, value = runif(200))
+}
+save(do.call(rbind, rows), "rng_seeds.csv")
+
+# One long stream: every 997th of 200,000 normals, plus the most extreme ones (the tails
+# are where the inversion needs both uniforms).
+set.seed(2718)
+x <- rnorm(200000)
+keep <- sort(unique(c(seq(1, length(x), by = 997), which.min(x), which.max(x), length(x))))
+save(data.frame(seed = 2718, call = "rnorm(200000)", index = keep, value = x[keep]), "rng_long.csv")
+
+# A stream continued across calls: rnorm, then runif, then rnorm with mean and sd, then
+# recycled parameter vectors (sd = 0 and min == max return without drawing in R).
+set.seed(2024)
+stream <- list(
+  data.frame(call = "rnorm(5)", index = 1:5, value = rnorm(5)),
+  data.frame(call = "runif(4)", index = 1:4, value = runif(4)),
+  data.frame(call = "rnorm(6, mean = 3, sd = 2)", index = 1:6, value = rnorm(6, mean = 3, sd = 2)),
+  data.frame(call = "runif(3, min = -2, max = 5)", index = 1:3, value = runif(3, min = -2, max = 5)),
+  data.frame(call = "rnorm(7, mean = c(0, 10, 20), sd = c(1, 0))", index = 1:7,
+             value = rnorm(7, mean = c(0, 10, 20), sd = c(1, 0))),
+  data.frame(call = "runif(5, min = c(0, 1), max = c(1, 1, 3))", index = 1:5,
+             value = runif(5, min = c(0, 1), max = c(1, 1, 3))),
+  data.frame(call = "rnorm(3)", index = 1:3, value = rnorm(3))
+)
+save(do.call(rbind, stream), "rng_stream.csv")
