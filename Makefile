@@ -46,6 +46,8 @@ book-student: $(STAMP)
 	$(check_pkg_hash)
 	$(PY) book/_tools/student_config.py _config.yml _build/student/_config.yml
 	$(JB) build . $(JB_FLAGS) --config _build/student/_config.yml --path-output _build/student
+	@# jupyter-book writes into <path-output>/_build/html; keep the documented path working.
+	ln -sfn _build/html _build/student/html
 
 test: book
 	$(PY) -m pytest
