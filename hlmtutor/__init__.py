@@ -11,6 +11,7 @@ from .centering import *
 from .models import *
 from .datasets import *
 from .plots import *
+from .diagnostics import *
 from .check import *
 from .assignments import *
 from .power import *
@@ -21,6 +22,7 @@ from . import (
     check,
     datasets,
     describe,
+    diagnostics,
     models,
     plots,
     power,
