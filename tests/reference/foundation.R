@@ -73,3 +73,60 @@ data <- data.frame(math_score, intervention, classroom_id, student_id, ses)
 save(data, "guide_data_full.csv")
 save(head(data), "guide_data_head.csv")
 save(data.frame(column = names(data), r_class = sapply(data, class)), "guide_data_classes.csv")
+
+# ---- describe: summary(), describe(), describeBy() ---------------------------------------
+# summary(data) as numbers (summary.default: quantile type 7 and the mean), not R's
+# rounded print.
+r_summary_numbers <- function(df) {
+  stats <- sapply(df, function(v) {
+    q <- quantile(v, probs = c(0, 0.25, 0.5, 0.75, 1), type = 7, na.rm = TRUE, names = FALSE)
+    c(q[1:3], mean(v, na.rm = TRUE), q[4:5], sum(is.na(v)))
+  })
+  # the same numbers summary() itself stores (it rounds only when printing)
+  stopifnot(all.equal(unname(stats[1:6, ]), unname(sapply(df, function(v) as.numeric(summary(v))[1:6])),
+                      tolerance = 0))
+  data.frame(stat = c("Min.", "1st Qu.", "Median", "Mean", "3rd Qu.", "Max.", "NA's"), stats,
+             check.names = FALSE)
+}
+save(r_summary_numbers(data), "guide_summary.csv")
+
+# dplyr: group_by(classroom_id) %>% summarise(n = n()) and summarise(mean, sd)
+save(data %>% group_by(classroom_id) %>% summarise(n = n()) %>% ungroup(), "guide_classroom_counts.csv")
+save(data %>% group_by(classroom_id) %>%
+       summarise(mean = mean(math_score), sd = sd(math_score)) %>% ungroup(),
+     "guide_classroom_math.csv")
+
+# describeBy(data, group = "classroom_id"): every classroom, every column (the group
+# column included, as describeBy describes it too), in one long table.
+describe_long <- function(by_result) {
+  rows <- list()
+  for (g in names(by_result)) {
+    d <- as.data.frame(by_result[[g]])
+    rows[[g]] <- data.frame(group = g, variable = rownames(d), d, check.names = FALSE)
+  }
+  out <- do.call(rbind, rows)
+  rownames(out) <- NULL
+  out
+}
+save(describe_long(describeBy(data, group = "classroom_id")), "guide_describe_by.csv")
+d_all <- as.data.frame(describe(data))
+save(data.frame(variable = rownames(d_all), d_all, check.names = FALSE), "guide_describe.csv")
+
+# A small data set with the awkward cases: missing values, a constant column, a group of
+# one, a factor and a character column (psych codes these as numbers and stars the name).
+small <- data.frame(
+  team = c("a", "a", "a", "a", "b", "b", "b", "c", "a", "b"),
+  score = c(3.5, NA, 7.25, 1, 10, 4, NA, 6, 2.5, 8),
+  count = c(1L, 4L, 2L, 9L, 3L, NA, 5L, 7L, 2L, 2L),
+  constant = rep(5, 10),
+  level = factor(c("low", "high", "mid", "low", "mid", "high", "low", "mid", "high", "low"),
+                 levels = c("low", "mid", "high")),
+  word = c("pear", "fig", "apple", "fig", "kiwi", "pear", "apple", "fig", "kiwi", "fig"),
+  stringsAsFactors = FALSE
+)
+write.csv(small, file.path(out_dir, "small_input.csv"), row.names = FALSE, na = "")
+d_small <- as.data.frame(describe(small))
+save(data.frame(variable = rownames(d_small), d_small, check.names = FALSE), "small_describe.csv")
+save(describe_long(describeBy(small, group = "team")), "small_describe_by.csv")
+numeric_small <- small[c("score", "count", "constant")]
+save(r_summary_numbers(numeric_small), "small_summary.csv")
