@@ -1,6 +1,7 @@
 # Reference values for chapter 8 ("What the guide's simulation really did") and tests/test_diagnostics.py.
 # Run from the repository root:  Rscript tests/reference/critique.R
-# Writes tests/reference/critique/*.csv (book/data/08-lme4-optimizers.csv is a copy of optimizers.csv).
+# Writes tests/reference/critique/*.csv; book/data/08-lme4-optimizers.csv is a copy of optimizers.csv
+# and book/data/11-hsb-lme4.csv of hsb_lme4.csv (copy them after a rerun).
 #
 # The guide's full model puts a random slope on `intervention`, which is constant within each classroom.
 # Its slope variance and correlation are not identified, so lme4's optimizers stop at different points of a
@@ -55,3 +56,34 @@ write.csv(data.frame(statistic = lrt, p_naive = pchisq(lrt, 1, lower.tail = FALS
           file.path(out, "lrt_intercept.csv"), row.names = FALSE)
 writeLines(c(paste("R", getRversion()), paste("lme4", packageVersion("lme4"))),
            file.path(out, "versions.txt"))
+
+# High School and Beyond (chapter 11): Raudenbush & Bryk's chapter-4 sequence fitted with lme4 (REML).
+students <- read.csv("../shared/data/hsb_students.csv")
+schools <- read.csv("../shared/data/hsb_schools.csv")
+hsb <- merge(students, schools[, c("School", "Sector")], by = "School")
+hsb$ses_cwc <- hsb$SES - ave(hsb$SES, hsb$School)  # SES centered on the school's sample mean
+hsb$sector <- as.numeric(hsb$Sector == "Catholic")
+hsb_models <- list(
+  anova = MathAch ~ 1 + (1 | School),
+  means_as_outcomes = MathAch ~ MEANSES + (1 | School),
+  random_coefficients = MathAch ~ ses_cwc + (1 + ses_cwc | School),
+  intercepts_slopes_as_outcomes =
+    MathAch ~ MEANSES + sector + ses_cwc + MEANSES:ses_cwc + sector:ses_cwc + (1 + ses_cwc | School)
+)
+hsb_rows <- lapply(names(hsb_models), function(name) {
+  m <- lmer(hsb_models[[name]], data = hsb)
+  fe <- summary(m)$coefficients
+  vc <- as.data.frame(VarCorr(m))
+  comps <- data.frame(
+    model = name,
+    parameter = ifelse(is.na(vc$var1), "sigma2",
+                       ifelse(is.na(vc$var2), paste0("var(", vc$var1, ")"),
+                              paste0("cov(", vc$var1, ",", vc$var2, ")"))),
+    estimate = vc$vcov, se = NA_real_
+  )
+  rbind(data.frame(model = name, parameter = rownames(fe), estimate = fe[, "Estimate"],
+                   se = fe[, "Std. Error"]),
+        comps,
+        data.frame(model = name, parameter = "REML criterion", estimate = REMLcrit(m), se = NA_real_))
+})
+write.csv(do.call(rbind, hsb_rows), file.path(out, "hsb_lme4.csv"), row.names = FALSE)
