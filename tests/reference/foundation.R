@@ -130,3 +130,25 @@ save(data.frame(variable = rownames(d_small), d_small, check.names = FALSE), "sm
 save(describe_long(describeBy(small, group = "team")), "small_describe_by.csv")
 numeric_small <- small[c("score", "count", "constant")]
 save(r_summary_numbers(numeric_small), "small_summary.csv")
+
+# ---- centering: guide.R's base-R lines (misty and MLMusingR are not in Debian) -----------
+centered <- data
+centered$ses_grpmean <- ave(centered$ses, centered$classroom_id)
+centered$ses_mc <- centered$ses - centered$ses_grpmean
+cluster_values <- centered$ses_grpmean[!duplicated(centered$classroom_id)]
+centered$ses_gmc <- centered$ses_grpmean - mean(cluster_values)
+save(head(centered), "guide_centered_head.csv")
+save(centered, "guide_centered_full.csv")
+# grand-mean centering of ses itself, without clusters (misty CGM without cluster = x - mean(x))
+save(data.frame(ses_cgm = data$ses - mean(data$ses)), "guide_ses_cgm.csv")
+
+# With missing values: MLMusingR's group_center drops NAs from the cluster mean; misty's
+# CGM with a cluster subtracts the unweighted mean of one value per cluster.
+x_na <- small$score
+g_na <- small$team
+grp_mean_na <- ave(x_na, g_na, FUN = function(v) mean(v, na.rm = TRUE))
+per_cluster <- tapply(x_na, g_na, function(v) mean(v, na.rm = TRUE))
+save(data.frame(team = g_na, score = x_na, group_mean = grp_mean_na, center_within = x_na - grp_mean_na,
+                center_grand_cluster = grp_mean_na - mean(per_cluster, na.rm = TRUE),
+                center_grand = x_na - mean(x_na, na.rm = TRUE)),
+     "small_centering.csv")
