@@ -1,3 +1,652 @@
-"""hlmtutor.models (being written)."""
+"""Linear mixed models as lme4's ``lmer`` fits them, with lmerTest's Satterthwaite t-tests.
 
-__all__: list[str] = []
+One grouping factor, any number of random effects on it. The engine is a profiled REML
+(or ML) deviance evaluated from per-group cross-products (``hlmtutor._reml``), minimised
+over lme4's ``theta`` from lme4's start (theta = identity) by a bounded derivative-free
+method, then lmerTest's Satterthwaite degrees of freedom (``hlmtutor._satterthwaite``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from . import _reml, _satterthwaite
+from ._formula import DesignMatrix, build_design, factor_levels, parse_formula
+
+__all__ = ["lmer", "LmerResult", "icc", "anova"]
+
+OPTIMIZERS = ("powell", "nelder-mead", "lbfgsb")
+SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance
+SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
+
+
+def _check_data(data: pd.DataFrame, columns: list[str], formula: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise KeyError(
+            f"Column(s) {', '.join(repr(c) for c in missing)} named in formula {formula!r} "
+            f"are not in data. Columns there are: {', '.join(map(str, data.columns))}."
+        )
+
+
+def _drop_missing(data: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, list[str]]:
+    """Keep the formula's columns and drop incomplete rows, as lme4's na.omit does."""
+    frame = data[columns]
+    incomplete = frame.isna()
+    keep = ~incomplete.any(axis=1)
+    n_dropped = int((~keep).sum())
+    culprits = [c for c in columns if incomplete[c].any()]
+    return frame[keep].copy(), n_dropped, culprits
+
+
+def _check_response(frame: pd.DataFrame, response: str) -> np.ndarray:
+    series = frame[response]
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        raise TypeError(
+            f"The outcome {response!r} must be numeric, but its dtype is {series.dtype}. "
+            "lmer() fits a linear model for a numeric outcome; convert the column with "
+            "pandas.to_numeric, or use a generalised mixed model for a categorical outcome."
+        )
+    return series.to_numpy(dtype=float)
+
+
+def _check_rank(design: DesignMatrix, what: str) -> None:
+    rank = np.linalg.matrix_rank(design.matrix)
+    if rank == design.matrix.shape[1]:
+        return
+    # Find the first column that adds nothing, to name it.
+    for k in range(1, design.matrix.shape[1] + 1):
+        if np.linalg.matrix_rank(design.matrix[:, :k]) < k:
+            raise ValueError(
+                f"The {what} columns are collinear: {design.names[k - 1]!r} is a linear "
+                f"combination of {design.names[: k - 1]}. Remove that term (lme4 would drop "
+                "the column) or check the data."
+            )
+
+
+def _minimize(objective, start, bounds, method):
+    scipy_method = {"powell": "Powell", "nelder-mead": "Nelder-Mead", "lbfgsb": "L-BFGS-B"}[method]
+    options = {"powell": {"xtol": 1e-8, "ftol": 1e-12, "maxfev": 20000}}.get(
+        method, {"xatol": 1e-8, "fatol": 1e-10, "maxfev": 20000} if method == "nelder-mead" else {}
+    )
+    return optimize.minimize(objective, start, method=scipy_method, bounds=bounds, options=options)
+
+
+class LmerResult:
+    """A fitted linear mixed model (see :func:`lmer`).
+
+    Attributes are named after lme4's accessors: ``fixef``, ``ranef``, ``coef``, ``vcov``,
+    ``sigma``, ``theta``, ``varcorr``, ``loglik``, ... Tables are computed on first access.
+    """
+
+    def __init__(
+        self,
+        formula: str,
+        data: pd.DataFrame,
+        REML: bool,
+        n_dropped: int,
+        messages: list[str],
+        parsed,
+        x: DesignMatrix,
+        z: DesignMatrix,
+        y: np.ndarray,
+        codes: np.ndarray,
+        levels: list,
+        cp: _reml.CrossProducts,
+    ):
+        self.formula = formula
+        self.data = data
+        self.REML = bool(REML)
+        self.n_dropped = n_dropped
+        self.messages = messages
+        self.group = parsed.group
+        self._parsed = parsed
+        self._x = x
+        self._z = z
+        self._y = y
+        self._codes = codes
+        self._levels = levels
+        self._cp = cp
+        self.theta = np.zeros(0)
+        self.optimizer = ""
+        self.converged = False
+
+    # -- the fit -----------------------------------------------------------------------
+    def criterion(self, theta) -> float:
+        """The profiled REML criterion (REML fits) or ML deviance of this model at ``theta``.
+
+        Parameters
+        ----------
+        theta : array-like
+            lme4's parameters: the lower triangle of the relative covariance factor, column by
+            column.
+
+        Returns
+        -------
+        float
+            What lme4 minimises ("REML criterion at convergence" at the optimum).
+        """
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape != (self._n_theta,):
+            raise ValueError(f"theta must have {self._n_theta} values (lme4 order), got {theta}.")
+        return float(_reml.profiled_criterion(self._cp, theta, self.REML))
+
+    @property
+    def _n_theta(self) -> int:
+        q = self._cp.q
+        return q * (q + 1) // 2
+
+    def _fit(self, optimizer: str | None, start) -> None:
+        lower = _reml.theta_lower_bounds(self._cp.q)
+        bounds = [(0.0 if np.isfinite(lo) else None, None) for lo in lower]
+        if start is None:
+            start = np.where(np.isfinite(lower), 1.0, 0.0)  # lme4 starts at L = identity
+        else:
+            start = np.asarray(start, dtype=float)
+            if start.shape != (self._n_theta,):
+                raise ValueError(
+                    f"start must hold {self._n_theta} theta values in lme4 order, got {start}."
+                )
+        if optimizer is not None and optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS} or None, not {optimizer!r}.")
+
+        def objective(theta):
+            return _reml.profiled_criterion(self._cp, theta, self.REML)
+
+        methods = [optimizer] if optimizer else list(OPTIMIZERS)
+        best = None
+        for method in methods:
+            result = _minimize(objective, start, bounds, method)
+            if best is None or result.fun < best[1].fun - 1e-10:
+                best = (method, result)
+            # Powell from lme4's start found lme4's optimum on every model tried; the other
+            # methods are only needed when it fails, or to check a ridge with q > 1.
+            if optimizer is None and result.success and np.isfinite(result.fun):
+                if self._cp.q == 1 or method != "powell":
+                    break
+                start = result.x
+        method, result = best
+        self.optimizer = method
+        self.converged = bool(result.success and np.isfinite(result.fun))
+        theta = np.where(np.isfinite(lower), np.maximum(result.x, 0.0), result.x)
+        # A theta of ~1e-9 is the boundary: put it there, as lme4 reports 0.
+        self.theta = np.where(np.isfinite(lower) & (theta < 1e-7), 0.0, theta)
+        if not self.converged:
+            self._warn(f"Model failed to converge ({method}: {result.message})")
+        if self.is_singular:
+            self._warn(SINGULAR_MESSAGE)
+
+    def refit_ml(self) -> LmerResult:
+        """The same model refitted by maximum likelihood (lme4's ``refitML``).
+
+        Returns
+        -------
+        LmerResult
+            ``self`` when the fit is already ML.
+        """
+        if not self.REML:
+            return self
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return lmer(self.formula, self.data, REML=False)
+
+    def _warn(self, message: str) -> None:
+        self.messages.append(message)
+        warnings.warn(message, UserWarning, stacklevel=4)
+
+    @cached_property
+    def _decomposition(self) -> _reml.Decomposition:
+        return _reml.decompose(self._cp, self.theta)
+
+    @property
+    def is_singular(self) -> bool:
+        """True when a random-effect variance is (near) zero: lme4's ``isSingular()``."""
+        lower = _reml.theta_lower_bounds(self._cp.q)
+        return bool(np.any(self.theta[np.isfinite(lower)] < SINGULAR_TOL))
+
+    # -- scalars -----------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        """Number of observations used (after dropping incomplete rows)."""
+        return self._cp.n
+
+    @property
+    def ngroups(self) -> int:
+        """Number of levels of the grouping factor."""
+        return len(self._levels)
+
+    @property
+    def reml_criterion(self) -> float:
+        """lme4's REMLcrit(): the criterion at convergence (NaN for ML fits)."""
+        return self.criterion(self.theta) if self.REML else float("nan")
+
+    @cached_property
+    def sigma(self) -> float:
+        """Residual standard deviation (REML: pwrss / (n - p); ML: pwrss / n)."""
+        dof = self.nobs - self._cp.p if self.REML else self.nobs
+        return float(np.sqrt(self._decomposition.pwrss / dof))
+
+    @property
+    def _npar(self) -> int:
+        return self._cp.p + self._n_theta + 1
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (the REML log-likelihood for REML fits, as lme4's logLik)."""
+        return -0.5 * self.criterion(self.theta)
+
+    @property
+    def aic(self) -> float:
+        """-2 logLik + 2 npar, npar = fixed effects + theta + 1."""
+        return -2.0 * self.loglik + 2.0 * self._npar
+
+    @property
+    def bic(self) -> float:
+        """-2 logLik + npar log(n)."""
+        return -2.0 * self.loglik + self._npar * np.log(self.nobs)
+
+    @property
+    def deviance(self) -> float:
+        """-2 log-likelihood of the ML kind: lme4's ``deviance(m, REML = FALSE)``.
+
+        For a REML fit it is evaluated at the REML estimates of theta and beta.
+        """
+        d = self._decomposition
+        n = self.nobs
+        return float(d.logdet_v + n * (1.0 + _reml.LOG_2PI + np.log(d.pwrss / n)))
+
+    @property
+    def df_resid(self) -> int:
+        """nobs minus the number of parameters (lme4's df.resid)."""
+        return self.nobs - self._npar
+
+    # -- fixed effects -----------------------------------------------------------------
+    @property
+    def _fixed_names(self) -> list[str]:
+        return self._x.names
+
+    @property
+    def _random_names(self) -> list[str]:
+        return self._z.names
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance matrix of the fixed effects, sigma^2 (X'V^-1X)^-1 (lme4's vcov())."""
+        rxi = np.linalg.inv(self._decomposition.rx)
+        values = self.sigma**2 * (rxi @ rxi.T)
+        return pd.DataFrame(values, index=self._fixed_names, columns=self._fixed_names)
+
+    @cached_property
+    def corr_fixef(self) -> pd.DataFrame:
+        """Correlation of the fixed-effect estimates (summary()'s 'Correlation of Fixed Effects')."""
+        v = self.vcov.to_numpy()
+        sd = np.sqrt(np.diag(v))
+        return pd.DataFrame(v / np.outer(sd, sd), index=self.vcov.index, columns=self.vcov.columns)
+
+    @cached_property
+    def _satterthwaite(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        varpar = np.r_[self.theta, self.sigma]
+        cp, reml = self._cp, self.REML
+        hess = _satterthwaite.hessian(lambda v: _reml.varpar_deviance(cp, v, reml), varpar)
+        a, notes = _satterthwaite.varpar_covariance(hess)
+        p = cp.p
+        jac = _satterthwaite.jacobian(lambda v: _reml.vcov_beta(cp, v), varpar).reshape(p, p, -1)
+        return a, jac, notes
+
+    @cached_property
+    def fixef(self) -> pd.DataFrame:
+        """Fixed effects with Satterthwaite t-tests (lmerTest's summary table).
+
+        Columns ``Estimate``, ``Std. Error``, ``df``, ``t value``, ``Pr(>|t|)``, indexed by
+        lme4's term names. Computed on first access (the df need numerical derivatives).
+        """
+        estimate = self._decomposition.beta
+        vcov = self.vcov.to_numpy()
+        se = np.sqrt(np.diag(vcov))
+        df = self.satterthwaite_df(np.eye(len(estimate)))
+        t = estimate / se
+        p = 2.0 * stats.t.sf(np.abs(t), df)
+        return pd.DataFrame(
+            {"Estimate": estimate, "Std. Error": se, "df": df, "t value": t, "Pr(>|t|)": p},
+            index=pd.Index(self._fixed_names, name=None),
+        )
+
+    def satterthwaite_df(self, contrasts) -> np.ndarray:
+        """Satterthwaite df of contrasts l'beta (rows of ``contrasts``), as lmerTest's contest1D.
+
+        Parameters
+        ----------
+        contrasts : array-like, shape (k, p)
+            One row per contrast over the fixed effects in ``fixef`` order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The k degrees of freedom.
+        """
+        contrasts = np.atleast_2d(np.asarray(contrasts, dtype=float))
+        a, jac, notes = self._satterthwaite
+        for note in notes:
+            if note not in self.messages:
+                self._warn(note)
+        return _satterthwaite.satterthwaite_df(self.vcov.to_numpy(), jac, a, contrasts)
+
+    @property
+    def params(self) -> pd.Series:
+        """Fixed-effect estimates (cheap: no Satterthwaite df needed)."""
+        return pd.Series(self._decomposition.beta, index=self._fixed_names, name="Estimate")
+
+    # -- random effects ----------------------------------------------------------------
+    @cached_property
+    def cov_re(self) -> pd.DataFrame:
+        """Covariance matrix of the random effects, sigma^2 L L' (lme4's VarCorr)."""
+        factor = self._decomposition.factor
+        values = self.sigma**2 * factor @ factor.T
+        return pd.DataFrame(values, index=self._random_names, columns=self._random_names)
+
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        """lme4's Random effects table: Groups, Name, Variance, Std.Dev., Corr (Residual last).
+
+        With more than two random effects the correlations with the second, third, ...
+        effect are in columns ``Corr 2``, ``Corr 3``.
+        """
+        cov = self.cov_re.to_numpy()
+        q = len(cov)
+        sd = np.sqrt(np.diag(cov))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = cov / np.outer(sd, sd)
+        rows = []
+        for i, name in enumerate(self._random_names):
+            row = {
+                "Groups": self.group if i == 0 else "",
+                "Name": name,
+                "Variance": cov[i, i],
+                "Std.Dev.": sd[i],
+            }
+            for j in range(q - 1):
+                row["Corr" if j == 0 else f"Corr {j + 1}"] = corr[i, j] if j < i else np.nan
+            rows.append(row)
+        rows.append(
+            {"Groups": "Residual", "Name": "", "Variance": self.sigma**2, "Std.Dev.": self.sigma}
+        )
+        table = pd.DataFrame(rows)
+        if q == 1:
+            table["Corr"] = np.nan
+        return table
+
+    @cached_property
+    def _modes(self) -> tuple[np.ndarray, np.ndarray]:
+        return _reml.conditional_modes(self._cp, self._decomposition, self.sigma)
+
+    def _group_frame(self, values) -> pd.DataFrame:
+        index = pd.Index(self._levels, name=self.group)
+        return pd.DataFrame(values, index=index, columns=self._random_names)
+
+    @property
+    def ranef(self) -> pd.DataFrame:
+        """Conditional modes of the random effects, one row per group (lme4's ranef())."""
+        return self._group_frame(self._modes[0])
+
+    @property
+    def ranef_sd(self) -> pd.DataFrame:
+        """Conditional SDs of the random effects (sqrt of lme4's condVar), shaped as ranef."""
+        cond = self._modes[1]
+        return self._group_frame(np.sqrt(np.diagonal(cond, axis1=1, axis2=2)))
+
+    @property
+    def coef(self) -> pd.DataFrame:
+        """Group-specific coefficients: fixed effects plus the group's random effects (coef())."""
+        beta = self.params
+        table = pd.DataFrame(
+            np.tile(beta.to_numpy(), (self.ngroups, 1)),
+            index=pd.Index(self._levels, name=self.group),
+            columns=beta.index,
+        )
+        ranef = self.ranef
+        for name in ranef.columns:
+            if name in table.columns:
+                table[name] = table[name] + ranef[name]
+            else:
+                table[name] = ranef[name]
+        return table
+
+    # -- fitted values and residuals --------------------------------------------------
+    def fitted(self) -> pd.Series:
+        """Fitted values X beta + Z b (conditional on the random effects)."""
+        values = self._x.matrix @ self._decomposition.beta
+        values = values + np.sum(self._z.matrix * self._modes[0][self._codes], axis=1)
+        return pd.Series(values, index=self.data.index, name="fitted")
+
+    def resid(self) -> pd.Series:
+        """Conditional residuals y - fitted."""
+        return pd.Series(self._y - self.fitted().to_numpy(), index=self.data.index, name="resid")
+
+    @property
+    def scaled_residuals(self) -> pd.Series:
+        """Min, 1Q, Median, 3Q, Max of resid / sigma (R's quantile type 7)."""
+        scaled = self.resid().to_numpy() / self.sigma
+        values = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1.0])
+        return pd.Series(values, index=["Min", "1Q", "Median", "3Q", "Max"], name="scaled")
+
+    def __repr__(self) -> str:
+        kind = "REML" if self.REML else "ML"
+        return (
+            f"<LmerResult {self.formula!r} fit by {kind}: {self.nobs} obs, {self.ngroups} "
+            f"groups of {self.group}>"
+        )
+
+
+def lmer(
+    formula: str,
+    data: pd.DataFrame,
+    REML: bool = True,
+    *,
+    optimizer: str | None = None,
+    start=None,
+) -> LmerResult:
+    """Fit a linear mixed model with one grouping factor, as lme4's ``lmer``.
+
+    Parameters
+    ----------
+    formula : str
+        lme4 syntax, e.g. ``"math_score ~ intervention * ses + (1 + intervention | classroom_id)"``.
+    data : pandas.DataFrame
+        The data. Rows with a missing value in a column the formula uses are dropped (with a
+        ``UserWarning`` and the count in ``n_dropped``).
+    REML : bool, default True
+        Restricted maximum likelihood (True, lme4's default) or maximum likelihood.
+    optimizer : {"powell", "nelder-mead", "lbfgsb"}, optional
+        The scipy method to use. None (default) tries them in turn and keeps the best criterion.
+    start : array-like, optional
+        Initial theta in lme4's order; default the identity, as lme4.
+
+    Returns
+    -------
+    LmerResult
+
+    Notes
+    -----
+    For group g, ``y_g = X_g beta + Z_g u_g + e_g`` with ``u_g ~ N(0, sigma^2 L L')``,
+    ``e_g ~ N(0, sigma^2 I)``. With ``V = I + Z L L' Z'`` lme4 minimises over theta the profiled
+
+    REML: ``log|V| + log|X'V^-1X| + (n - p)(1 + log(2 pi r'V^-1r / (n - p)))``
+
+    ML: ``log|V| + n(1 + log(2 pi r'V^-1r / n))``
+
+    computed here from per-group cross-products. t-tests use Satterthwaite's df as lmerTest's
+    ``summary()``. Matches R's ``lmerTest::lmer``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmtutor import lmer
+    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+    ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    >>> fit = lmer("y ~ 1 + (1 | g)", data)
+    >>> round(fit.fixef.loc["(Intercept)", "Estimate"], 3)
+    np.float64(4.55)
+    """
+    parsed = parse_formula(formula)
+    columns = parsed.columns_used()
+    _check_data(data, columns, formula)
+    frame, n_dropped, culprits = _drop_missing(data, columns)
+    messages: list[str] = []
+    if n_dropped:
+        message = (
+            f"{n_dropped} row(s) with missing values in {', '.join(culprits)} dropped "
+            "(as lme4's na.omit does)"
+        )
+        messages.append(message)
+        warnings.warn(message, UserWarning, stacklevel=2)
+    y = _check_response(frame, parsed.response)
+    levels = factor_levels(frame[parsed.group])
+    if len(levels) < 2:
+        raise ValueError(
+            f"The grouping factor {parsed.group!r} has {len(levels)} level(s) "
+            f"({levels}); a random effect needs at least two groups (in practice many more)."
+        )
+    codes = pd.Categorical(frame[parsed.group], categories=levels).codes.astype(np.intp)
+    x = build_design(parsed.fixed_terms, parsed.fixed_intercept, frame)
+    z = build_design(parsed.random_terms, parsed.random_intercept, frame)
+    _check_rank(x, "fixed-effect")
+    q = z.matrix.shape[1]
+    n_params = x.matrix.shape[1] + q * (q + 1) // 2 + 1
+    if len(frame) <= n_params:
+        raise ValueError(
+            f"{len(frame)} complete rows cannot fit {n_params} parameters "
+            f"({x.matrix.shape[1]} fixed effects, {q * (q + 1) // 2} random-effect parameters "
+            "and the residual variance); use more data or a smaller model."
+        )
+    cp = _reml.cross_products(x.matrix, y, z.matrix, codes, len(levels))
+    result = LmerResult(formula, frame, REML, n_dropped, messages, parsed, x, z, y, codes,
+                        levels, cp)  # fmt: skip
+    result._fit(optimizer, start)
+    return result
+
+
+def icc(result: LmerResult) -> float:
+    """Intraclass correlation of a random-intercept model: tau00 / (tau00 + sigma^2).
+
+    Parameters
+    ----------
+    result : LmerResult
+        A fit with a random intercept only, ``(1 | g)``.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    The share of the (residual) outcome variance that lies between groups; in R,
+    ``as.data.frame(VarCorr(m))$vcov`` gives tau00 and sigma^2 (``performance::icc``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmtutor import lmer, icc
+    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+    ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    >>> round(icc(lmer("y ~ 1 + (1 | g)", data)), 3)
+    0.926
+    """
+    if not isinstance(result, LmerResult):
+        raise TypeError(f"icc() needs an LmerResult from lmer(), not {type(result).__name__}.")
+    if result._random_names != ["(Intercept)"]:
+        raise ValueError(
+            f"icc() needs a random-intercept model, (1 | {result.group}); this model's random "
+            f"effects are {result._random_names}. With random slopes the share of variance "
+            "between groups depends on the predictor's value."
+        )
+    tau00 = float(result.cov_re.iloc[0, 0])
+    return tau00 / (tau00 + result.sigma**2)
+
+
+def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
+    """Likelihood-ratio tests between nested models, as lme4's ``anova(m0, m1)``.
+
+    Parameters
+    ----------
+    *models, **named : LmerResult
+        Two or more fits of the same data; keyword names name the rows (default
+        ``model1``, ``model2``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``npar``, ``AIC``, ``BIC``, ``logLik``, ``deviance``, ``Chisq``, ``Df``,
+        ``Pr(>Chisq)``; rows ordered by npar as lme4 orders them.
+
+    Notes
+    -----
+    REML fits are refitted by ML first (a UserWarning says so, as lme4's
+    "refitting model(s) with ML (instead of REML)"). Chisq is the drop in deviance from
+    the previous row, Df the added parameters, and the p-value the upper chi-square tail.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from hlmtutor import lmer, anova
+    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+    ...                      "x": [0, 1, 0, 1, 0, 1, 0, 1],
+    ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     table = anova(m0=lmer("y ~ 1 + (1 | g)", data), m1=lmer("y ~ x + (1 | g)", data))
+    >>> list(table.index), int(table.loc["m1", "Df"])
+    (['m0', 'm1'], 1)
+    """
+    fits = {f"model{i + 1}": m for i, m in enumerate(models)}
+    fits.update(named)
+    if len(fits) < 2:
+        raise ValueError("anova() compares two or more models, e.g. anova(m0, m1).")
+    for name, fit in fits.items():
+        if not isinstance(fit, LmerResult):
+            raise TypeError(f"{name} is a {type(fit).__name__}; anova() takes lmer() results.")
+    nobs = {name: fit.nobs for name, fit in fits.items()}
+    if len(set(nobs.values())) > 1:
+        raise ValueError(
+            f"The models were fitted to different numbers of observations {nobs}; compare "
+            "models fitted to the same rows (drop missing values first)."
+        )
+    if any(fit.REML for fit in fits.values()):
+        warnings.warn("refitting model(s) with ML (instead of REML)", UserWarning, stacklevel=2)
+        fits = {name: fit.refit_ml() if fit.REML else fit for name, fit in fits.items()}
+    order = sorted(fits, key=lambda name: fits[name]._npar)
+    rows = []
+    previous = None
+    for name in order:
+        fit = fits[name]
+        row = {
+            "npar": fit._npar,
+            "AIC": fit.aic,
+            "BIC": fit.bic,
+            "logLik": fit.loglik,
+            "deviance": fit.deviance,
+            "Chisq": np.nan,
+            "Df": np.nan,
+            "Pr(>Chisq)": np.nan,
+        }
+        if previous is not None:
+            # lme4: 2 * pmax(0, diff(logLik))
+            chisq = max(0.0, previous.deviance - fit.deviance)
+            df = fit._npar - previous._npar
+            row["Chisq"] = chisq
+            row["Df"] = df
+            row["Pr(>Chisq)"] = stats.chi2.sf(chisq, df) if df > 0 else np.nan
+        rows.append(row)
+        previous = fit
+    table = pd.DataFrame(rows, index=order)
+    table["npar"] = table["npar"].astype(int)
+    table["Df"] = table["Df"].astype("Int64")
+    table.attrs["formulas"] = {name: fits[name].formula for name in order}
+    return table
