@@ -227,8 +227,9 @@ def slope_ridge(var_intercept: float, var_treated: float, slope_sd: np.ndarray) 
     When a 0/1 variable ``d`` is constant within each group, the model ``(1 + d | group)`` gives group
     ``j`` one random effect, ``b0`` if ``d = 0`` and ``b0 + b1`` if ``d = 1``. The likelihood sees only
     ``var(b0) = tau00`` and ``var(b0 + b1) = tau00 + 2 tau01 + tau11``. Holding both fixed, every slope
-    SD ``s`` with ``|s - sqrt(tau00)| <= sqrt(var_treated)`` gives a valid matrix with
-    ``tau01 = (var_treated - tau00 - s^2) / 2``: a ridge of fits with the same REML criterion. In R,
+    SD ``s`` with ``|sqrt(var_treated) - sqrt(tau00)| <= s <= sqrt(var_treated) + sqrt(tau00)`` gives
+    a valid matrix (``tau01^2 <= tau00 s^2``) with ``tau01 = (var_treated - tau00 - s^2) / 2``: a ridge
+    of fits with the same REML criterion. In R,
     ``lmer(y ~ d + (1 + d | g))`` stops somewhere on this ridge, depending on the optimizer.
 
     Examples
@@ -243,7 +244,7 @@ def slope_ridge(var_intercept: float, var_treated: float, slope_sd: np.ndarray) 
             f"var_intercept and var_treated must be positive; got {var_intercept!r} and {var_treated!r}."
         )
     s = np.atleast_1d(np.asarray(slope_sd, dtype=float))
-    low = max(0.0, np.sqrt(var_intercept) - np.sqrt(var_treated))
+    low = abs(np.sqrt(var_treated) - np.sqrt(var_intercept))
     high = np.sqrt(var_intercept) + np.sqrt(var_treated)
     outside = (s < low - 1e-12) | (s > high + 1e-12)
     if outside.any():

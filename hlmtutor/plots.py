@@ -396,8 +396,12 @@ def plot_profile(
         )
     ax = _axes(ax)
     ax.plot(x, y, linewidth=2, label=label)
+    # Marks are grey and told apart by line style, so they never take a curve's colour.
+    styles = [":", "--", "-.", (0, (1, 4)), (0, (6, 2, 1, 2, 1, 2))]
     for i, (name, position) in enumerate((marks or {}).items()):
-        ax.axvline(position, color=f"C{(i + 1) % 10}", linestyle=":", linewidth=1.5, label=name)
+        ax.axvline(
+            position, color="0.35", linestyle=styles[i % len(styles)], linewidth=1.3, label=name
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if label is not None or marks:

@@ -108,8 +108,10 @@ def test_slope_ridge_contains_every_lme4_optimum(optimizers):
 
 
 def test_slope_ridge_rejects_slope_sd_off_the_ridge():
-    with pytest.raises(ValueError, match=r"outside the ridge \[0, 5\]"):
+    with pytest.raises(ValueError, match=r"outside the ridge \[1, 5\]"):
         slope_ridge(4.0, 9.0, [6.0])
+    with pytest.raises(ValueError, match="outside the ridge"):
+        slope_ridge(4.0, 9.0, [0.5])
 
 
 def test_summarise_replications_bias_rmse_coverage():
