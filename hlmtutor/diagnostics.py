@@ -21,6 +21,7 @@ __all__ = [
     "theta_from_cov",
     "slope_ridge",
     "summarise_replications",
+    "fixef_intervals",
 ]
 
 
@@ -257,6 +258,74 @@ def slope_ridge(var_intercept: float, var_treated: float, slope_sd: np.ndarray) 
         corr = np.clip(cov / (np.sqrt(var_intercept) * s), -1.0, 1.0)
     return pd.DataFrame(
         {"slope_sd": s, "var_slope": s**2, "cov_intercept_slope": cov, "corr": corr}
+    )
+
+
+def fixef_intervals(result, level: float = 0.95, method: str = "satterthwaite") -> pd.DataFrame:
+    """Confidence intervals for the fixed effects of a fitted model.
+
+    Parameters
+    ----------
+    result : LmerResult
+        A fit from :func:`hlmtutor.lmer` (anything with a ``fixef`` table holding ``Estimate``,
+        ``Std. Error`` and ``df`` columns).
+    level : float, default 0.95
+        Coverage of the intervals.
+    method : {"satterthwaite", "z"}
+        ``"satterthwaite"``: t quantiles with each term's Satterthwaite df (lmerTest's tests);
+        ``"z"``: normal quantiles (Wald z, as statsmodels' MixedLM and lme4's
+        ``confint(method = "Wald")``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by term, columns ``estimate``, ``se``, ``df`` (infinite for ``"z"``), ``lower``,
+        ``upper``, ``p_value`` (two-sided, same reference distribution).
+
+    Notes
+    -----
+    ``estimate +/- q * se`` with ``q = qt((1 + level) / 2, df)`` or ``qnorm((1 + level) / 2)``. In R:
+    ``fixef(m) + outer(SE, c(-1, 1)) * qt(0.975, df)`` from ``summary(m)$coefficients`` of a
+    lmerTest fit, or ``confint(m, method = "Wald", parm = "beta_")``. With few clusters the z
+    intervals are too narrow for cluster-level effects; the t intervals are not.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> table = pd.DataFrame({"Estimate": [10.0], "Std. Error": [1.0], "df": [4.0]}, index=["x"])
+    >>> fixef_intervals(SimpleNamespace(fixef=table))[["lower", "upper"]].round(3)
+        lower   upper
+    x   7.224  12.776
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}.")
+    if method not in ("satterthwaite", "z"):
+        raise ValueError(f"method must be 'satterthwaite' or 'z'; got {method!r}.")
+    table = result.fixef
+    missing = [c for c in ("Estimate", "Std. Error", "df") if c not in table.columns]
+    if missing:
+        raise KeyError(f"result.fixef lacks column(s) {missing}; pass an hlmtutor.lmer fit.")
+    estimate = table["Estimate"].to_numpy(dtype=float)
+    se = table["Std. Error"].to_numpy(dtype=float)
+    if method == "z":
+        df = np.full_like(estimate, np.inf)
+        quantile = stats.norm.ppf((1 + level) / 2)
+        p_value = 2 * stats.norm.sf(np.abs(estimate / se))
+    else:
+        df = table["df"].to_numpy(dtype=float)
+        quantile = stats.t.ppf((1 + level) / 2, df)
+        p_value = 2 * stats.t.sf(np.abs(estimate / se), df)
+    return pd.DataFrame(
+        {
+            "estimate": estimate,
+            "se": se,
+            "df": df,
+            "lower": estimate - quantile * se,
+            "upper": estimate + quantile * se,
+            "p_value": p_value,
+        },
+        index=table.index,
     )
 
 

@@ -133,3 +133,44 @@ def test_summarise_replications_bias_rmse_coverage():
     assert got.loc["b", "coverage_mcse"] == pytest.approx(0.5 / np.sqrt(2))
     with pytest.raises(KeyError, match=r"term\(s\) \['b'\]"):
         summarise_replications(reps, {"a": 2.0})
+
+
+@pytest.mark.parametrize("model", ["null", "supported"])
+def test_fixef_intervals_match_lmertest_t_and_lme4_wald(guide, model):
+    from hlmtutor import center_grand, fixef_intervals, group_mean, lmer
+
+    # keep_default_na=False: pandas would read the model name "null" as a missing value.
+    ref = pd.read_csv(REFERENCE / "fixef_intervals.csv", keep_default_na=False)
+    ref = ref[ref["model"] == model].set_index("term")
+    guide = guide.copy()
+    guide["ses_cm_gmc"] = center_grand(
+        group_mean(guide["ses"], guide["classroom_id"]), guide["classroom_id"]
+    )
+    formula = {
+        "null": "math_score ~ 1 + (1 | classroom_id)",
+        "supported": "math_score ~ intervention + ses_cwc + ses_cm_gmc + intervention:ses_cwc + (1 | classroom_id)",
+    }[model]
+    fit = lmer(formula, guide)
+    t_int = fixef_intervals(fit)
+    z_int = fixef_intervals(fit, method="z")
+    assert list(t_int.index) == list(ref.index)
+    assert t_int["lower"].to_numpy() == pytest.approx(ref["t_lower"].to_numpy(), rel=1e-5)
+    assert t_int["upper"].to_numpy() == pytest.approx(ref["t_upper"].to_numpy(), rel=1e-5)
+    assert t_int["p_value"].to_numpy() == pytest.approx(ref["p_t"].to_numpy(), rel=1e-4)
+    assert z_int["lower"].to_numpy() == pytest.approx(ref["z_lower"].to_numpy(), rel=1e-5)
+    assert z_int["upper"].to_numpy() == pytest.approx(ref["z_upper"].to_numpy(), rel=1e-5)
+    assert np.isinf(z_int["df"]).all()
+
+
+def test_fixef_intervals_rejects_bad_arguments():
+    from types import SimpleNamespace
+
+    from hlmtutor import fixef_intervals
+
+    table = pd.DataFrame({"Estimate": [1.0], "Std. Error": [0.5], "df": [3.0]}, index=["x"])
+    with pytest.raises(ValueError, match="method must be 'satterthwaite' or 'z'"):
+        fixef_intervals(SimpleNamespace(fixef=table), method="kr")
+    with pytest.raises(ValueError, match="level must be between 0 and 1"):
+        fixef_intervals(SimpleNamespace(fixef=table), level=1.5)
+    with pytest.raises(KeyError, match=r"lacks column\(s\) \['df'\]"):
+        fixef_intervals(SimpleNamespace(fixef=table.drop(columns="df")))

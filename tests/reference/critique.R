@@ -87,3 +87,23 @@ hsb_rows <- lapply(names(hsb_models), function(name) {
         data.frame(model = name, parameter = "REML criterion", estimate = REMLcrit(m), se = NA_real_))
 })
 write.csv(do.call(rbind, hsb_rows), file.path(out, "hsb_lme4.csv"), row.names = FALSE)
+
+# Fixed-effect intervals of the guide's null and supported models (tests of hlmtutor.fixef_intervals):
+# t intervals with lmerTest's Satterthwaite df, and lme4's Wald z intervals.
+suppressMessages(library(lmerTest))
+data$ses_cm <- ave(data$ses, data$classroom_id)
+data$ses_cm_gmc <- data$ses_cm - mean(data$ses_cm[!duplicated(data$classroom_id)])
+interval_rows <- lapply(list(
+  null = math_score ~ 1 + (1 | classroom_id),
+  supported = math_score ~ intervention + ses_cwc + ses_cm_gmc + intervention:ses_cwc + (1 | classroom_id)
+), function(f) {
+  m <- lmerTest::lmer(f, data = data)
+  co <- summary(m)$coefficients
+  wald <- confint(m, method = "Wald", parm = "beta_")
+  data.frame(term = rownames(co), estimate = co[, "Estimate"], se = co[, "Std. Error"], df = co[, "df"],
+             t_lower = co[, "Estimate"] - qt(0.975, co[, "df"]) * co[, "Std. Error"],
+             t_upper = co[, "Estimate"] + qt(0.975, co[, "df"]) * co[, "Std. Error"],
+             p_t = co[, "Pr(>|t|)"], z_lower = wald[, 1], z_upper = wald[, 2])
+})
+intervals <- cbind(model = rep(c("null", "supported"), sapply(interval_rows, nrow)), do.call(rbind, interval_rows))
+write.csv(intervals, file.path(out, "fixef_intervals.csv"), row.names = FALSE)
