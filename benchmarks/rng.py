@@ -1,11 +1,12 @@
-"""Time RRandom: a million normal and uniform draws (R's stream, reproduced in numpy).
+"""Time the random data: RRandom's million normal and uniform draws (R's stream in numpy),
+and simulate_classrooms (called thousands of times by power simulations).
 
 Run: .venv/bin/python benchmarks/rng.py   (prints a table; best of several repeats)
 """
 
 import timeit
 
-from hlmtutor import RRandom
+from hlmtutor import RRandom, simulate_classrooms
 
 N = 1_000_000
 REPEATS = 5
@@ -23,6 +24,12 @@ def main() -> None:
         f"rnorm({N:,}, mean=vector, sd=vector)": lambda: RRandom(123).rnorm(
             N, mean=[0.0, 10.0], sd=[1.0, 2.0, 3.0]
         ),
+        "simulate_classrooms(40, 20) x 100": lambda: [
+            simulate_classrooms(40, 20, seed=seed) for seed in range(100)
+        ],
+        "simulate_classrooms(160, 45) x 100": lambda: [
+            simulate_classrooms(160, 45, seed=seed) for seed in range(100)
+        ],
     }
     print(f"{'call':<42} {'seconds (best of ' + str(REPEATS) + ')':>22}")
     print("-" * 65)

@@ -88,7 +88,8 @@ def _recycle(name: str, value: ArrayLike, n: int) -> NDArray[np.float64]:
     if not np.all(np.isfinite(arr)):
         bad = arr[~np.isfinite(arr)][0]
         raise ValueError(f"{name} must be finite; got {bad}")
-    return np.resize(arr, n)
+    # np.tile, not np.resize: resize concatenates n / size copies one by one (slow).
+    return np.tile(arr, -(-n // arr.size))[:n]
 
 
 class RRandom:
