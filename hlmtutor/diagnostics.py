@@ -338,7 +338,7 @@ def summarise_replications(
     ----------
     replications : pandas.DataFrame
         Long format, one row per replication and term, with columns ``term``, ``estimate``,
-        ``lower``, ``upper`` (the interval limits).
+        ``lower``, ``upper`` (the interval limits; NaN where a term has no interval).
     truth : mapping or pandas.Series
         The true value of every term in ``replications``.
 
@@ -353,7 +353,9 @@ def summarise_replications(
     -----
     ``bias = mean(est) - truth``, ``rmse = sqrt(mean((est - truth)^2))``, ``coverage = mean(lower <=
     truth <= upper)`` with Monte Carlo SE ``sqrt(c (1 - c) / n)`` (Morris, White & Crowther 2019).
-    Rows with a missing estimate or limit (failed fits) are not counted; ``n`` shows how many were.
+    Missing estimates (failed fits) are not counted; ``n`` says how many were. Coverage uses the rows
+    with both limits and is NaN for a term without intervals (e.g. a variance component reported
+    only as an estimate).
 
     Examples
     --------
@@ -375,20 +377,21 @@ def summarise_replications(
         raise KeyError(f"truth has no value for term(s) {unknown}; give one per term.")
     rows = {}
     for term in terms:
-        block = replications.loc[replications["term"] == term, needed[1:]].dropna()
+        block = replications.loc[replications["term"] == term, needed[1:]]
         true = truth[term]
-        error = block["estimate"] - true
-        hit = (block["lower"] <= true) & (true <= block["upper"])
-        n = len(block)
-        coverage = hit.mean() if n else np.nan
+        error = block["estimate"].dropna() - true
+        with_interval = block.dropna()
+        hit = (with_interval["lower"] <= true) & (true <= with_interval["upper"])
+        n_int = len(with_interval)
+        coverage = hit.mean() if n_int else np.nan
         rows[term] = {
             "truth": true,
             "mean_estimate": block["estimate"].mean(),
             "bias": error.mean(),
             "rmse": np.sqrt((error**2).mean()),
             "coverage": coverage,
-            "coverage_mcse": np.sqrt(coverage * (1 - coverage) / n) if n else np.nan,
-            "n": n,
+            "coverage_mcse": np.sqrt(coverage * (1 - coverage) / n_int) if n_int else np.nan,
+            "n": len(error),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "term"

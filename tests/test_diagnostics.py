@@ -135,6 +135,16 @@ def test_summarise_replications_bias_rmse_coverage():
         summarise_replications(reps, {"a": 2.0})
 
 
+def test_summarise_replications_estimates_without_intervals():
+    reps = pd.DataFrame(
+        {"term": ["s", "s"], "estimate": [1.0, 3.0], "lower": np.nan, "upper": np.nan}
+    )
+    got = summarise_replications(reps, {"s": 1.5}).loc["s"]
+    assert got["bias"] == pytest.approx(0.5)
+    assert got["n"] == 2
+    assert np.isnan(got["coverage"])
+
+
 @pytest.mark.parametrize("model", ["null", "supported"])
 def test_fixef_intervals_match_lmertest_t_and_lme4_wald(guide, model):
     from hlmtutor import center_grand, fixef_intervals, group_mean, lmer
