@@ -152,3 +152,39 @@ save(data.frame(team = g_na, score = x_na, group_mean = grp_mean_na, center_with
                 center_grand_cluster = grp_mean_na - mean(per_cluster, na.rm = TRUE),
                 center_grand = x_na - mean(x_na, na.rm = TRUE)),
      "small_centering.csv")
+
+# ---- datasets: High School and Beyond, from R's own packages ------------------------------
+suppressMessages({
+  library(nlme)
+  library(mlmRev)
+})
+hsb82 <- mlmRev::Hsb82
+students <- nlme::MathAchieve
+schools <- nlme::MathAchSchool
+save(data.frame(
+  source = c("mlmRev::Hsb82", "mlmRev::Hsb82", "nlme::MathAchieve", "nlme::MathAchieve",
+             "nlme::MathAchSchool"),
+  quantity = c("students", "schools", "students", "schools", "schools"),
+  value = c(nrow(hsb82), nlevels(droplevels(hsb82$school)), nrow(students),
+            length(unique(students$School)), nrow(schools))
+), "hsb_counts.csv")
+# Per school, from Hsb82 (its minrty, sx, sector) and MathAchSchool (the school file).
+per_school <- hsb82 %>%
+  mutate(school = as.character(school)) %>%
+  group_by(school) %>%
+  summarise(n = n(), minority = sum(minrty == "Yes"), female = sum(sx == "Female"),
+            mean_ses = mean(ses), mean_mathach = mean(mAch), sector = as.character(first(sector))) %>%
+  ungroup()
+school_file <- data.frame(school = as.character(schools$School), size = schools$Size,
+                          sector_school_file = as.character(schools$Sector),
+                          pracad = schools$PRACAD, disclim = schools$DISCLIM,
+                          himinty = as.integer(as.character(schools$HIMINTY)),
+                          meanses = schools$MEANSES)
+save(merge(per_school, school_file, by = "school"), "hsb_by_school.csv")
+# Whole-sample figures of the student file (nlme::MathAchieve).
+save(data.frame(
+  quantity = c("mean(MathAch)", "sd(MathAch)", "mean(SES)", "sum(Minority == 'Yes')",
+               "sum(Sex == 'Female')", "sum(MEANSES)"),
+  value = c(mean(students$MathAch), sd(students$MathAch), mean(students$SES),
+            sum(students$Minority == "Yes"), sum(students$Sex == "Female"), sum(students$MEANSES))
+), "hsb_students_summary.csv")
