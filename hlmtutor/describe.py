@@ -315,6 +315,7 @@ def describe_by(df: pd.DataFrame, group: Hashable | pd.Series | Sequence) -> pd.
     group's rows. String columns are ranked within each group (as psych ranks them within
     each subset), categorical columns by their categories. Rows whose group is missing
     are left out, as R's ``by()`` does, with a ``UserWarning`` giving their count.
+    Text groups are sorted in Python's order (R's for lower-case ASCII labels).
 
     Examples
     --------

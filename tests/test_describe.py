@@ -135,3 +135,11 @@ def test_describe_of_an_empty_column_and_booleans():
     result = describe(frame)
     assert result.loc["empty", "n"] == 0 and result.loc["empty"].drop(["vars", "n"]).isna().all()
     assert result.loc["flag", "mean"] == 0.5
+
+
+def test_describe_by_categorical_group_keeps_category_order_and_skips_unused():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 5.0]})
+    group = pd.Series(pd.Categorical(["z", "a", "z", "a"], categories=["z", "m", "a"]))
+    result = describe_by(frame, group)
+    assert list(result.index.get_level_values("group")) == ["z", "a"]
+    assert result["mean"].tolist() == [2.0, 3.5]
