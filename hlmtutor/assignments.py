@@ -456,12 +456,30 @@ A3_FORMULA = "math_score ~ treatment * ses_cwc + ses_cm_gmc + (1 + ses_cwc | cla
 A2_NULL_FORMULA = "math_score ~ 1 + (1 | classroom_id)"
 
 
-def _fixef_task(key: str, formula: str, term: str, statistic: str, tolerance: str) -> Task:
+def _fixef_task(key: str, formula: str, term: str, statistic: str) -> Task:
     return Task(
         key,
         f"{statistic} of {term} in {formula}",
         lambda data: _check.expected_fixef(data, formula, term, statistic),
-        tolerance,
+        str(_check.FIXEF_TOLERANCE[statistic]),
+    )
+
+
+def _variance_task(key: str, formula: str, component: str) -> Task:
+    return Task(
+        key,
+        f"variance of {component} in {formula}",
+        lambda data: _check.expected_variance(data, formula, component),
+        str(_check.VARIANCE_TOLERANCE),
+    )
+
+
+def _column_task(key: str, kind: str) -> Task:
+    return Task(
+        key,
+        f"SD of the column ses as {_check._KIND_NAMES[kind]} (the check compares every row)",
+        lambda data: float(_check._centered(data["ses"], data["classroom_id"], kind).std()),
+        f"within {_check.CENTERED_TOLERANCE:g} in every row",
     )
 
 
@@ -472,62 +490,50 @@ ASSIGNMENTS: dict[str, Assignment] = {
         "a1-descriptives-centering.md",
         {"n_classrooms": 12, "n_students": 20},
         (
-            Task("mean_math", "mean of math_score", lambda d: d["math_score"].mean(), "0.001"),
             Task(
-                "sd_math_class1",
-                "sd of math_score in classroom 1",
-                lambda d: d.loc[d["classroom_id"] == 1, "math_score"].std(),
-                "0.001",
+                "mean_math",
+                "mean of math_score",
+                lambda data: _check.expected_statistic(data, "math_score", "mean"),
+                str(_check.STATISTIC_TOLERANCE),
             ),
             Task(
-                "sd_ses_cwc",
-                "sd of ses centered within classroom (the checked column)",
-                lambda d: _check._centered(d["ses"], d["classroom_id"], "within").std(),
-                "1e-6 per row",
+                "sd_math_classroom_1",
+                "sd of math_score where classroom_id == 1",
+                lambda data: _check.expected_statistic(data, "math_score", "sd", group=1),
+                str(_check.STATISTIC_TOLERANCE),
             ),
+            _column_task("ses_cm", "group_mean"),
+            _column_task("ses_cwc", "within"),
+            _column_task("ses_cm_gmc", "cluster_grand"),
         ),
     ),
     "a2": Assignment(
         "a2",
         "The null model and the ICC",
         "a2-null-model-icc.md",
-        {"n_classrooms": 20, "n_students": 15},
+        {"n_classrooms": 20, "n_students": 15, "sd_intercept": 4.0, "sigma": 8.0},
         (
+            _variance_task("var_intercept", A2_NULL_FORMULA, "(Intercept)"),
+            _variance_task("var_residual", A2_NULL_FORMULA, "residual"),
             Task(
-                "var_intercept",
-                f"variance of (Intercept) in {A2_NULL_FORMULA}",
-                lambda d: _check.expected_variance(d, A2_NULL_FORMULA, "(Intercept)"),
-                "0.01 or 1%",
+                "icc",
+                "ICC of math_score by classroom_id",
+                _check.expected_icc,
+                str(_check.ICC_TOLERANCE),
             ),
-            Task(
-                "var_residual",
-                f"variance of residual in {A2_NULL_FORMULA}",
-                lambda d: _check.expected_variance(d, A2_NULL_FORMULA, "residual"),
-                "0.01 or 1%",
-            ),
-            Task("icc", "ICC of math_score by classroom_id", _check.expected_icc, "0.005"),
         ),
     ),
     "a3": Assignment(
         "a3",
         "A random slope and a cross-level interaction",
         "a3-random-slope.md",
-        {"n_classrooms": 30, "n_students": 20},
+        {"n_classrooms": 30, "n_students": 20, "cross_level": 1.5, "sd_slope": 1.5, "sigma": 6.0},
         (
-            _fixef_task("b_treatment", A3_FORMULA, "treatment", "Estimate", "0.01 or 0.5%"),
-            _fixef_task(
-                "b_interaction", A3_FORMULA, "treatment:ses_cwc", "Estimate", "0.01 or 0.5%"
-            ),
-            _fixef_task("df_interaction", A3_FORMULA, "treatment:ses_cwc", "df", "0.1 or 1%"),
-            _fixef_task(
-                "p_interaction", A3_FORMULA, "treatment:ses_cwc", "Pr(>|t|)", "0.0005 or 2%"
-            ),
-            Task(
-                "var_slope",
-                f"variance of ses_cwc in {A3_FORMULA}",
-                lambda d: _check.expected_variance(d, A3_FORMULA, "ses_cwc"),
-                "0.01 or 1%",
-            ),
+            _fixef_task("b_treatment", A3_FORMULA, "treatment", "Estimate"),
+            _fixef_task("b_interaction", A3_FORMULA, "treatment:ses_cwc", "Estimate"),
+            _fixef_task("df_interaction", A3_FORMULA, "treatment:ses_cwc", "df"),
+            _fixef_task("p_interaction", A3_FORMULA, "treatment:ses_cwc", "Pr(>|t|)"),
+            _variance_task("var_slope", A3_FORMULA, "ses_cwc"),
         ),
     ),
 }

@@ -97,6 +97,18 @@ class _Tolerance:
         return "within " + " or ".join(parts) + (", whichever is larger" if len(parts) > 1 else "")
 
 
+ICC_TOLERANCE = _Tolerance(absolute=0.005)
+VARIANCE_TOLERANCE = _Tolerance(absolute=0.01, relative=0.01)
+STATISTIC_TOLERANCE = _Tolerance(absolute=0.001, relative=0.001)
+CENTERED_TOLERANCE = 1e-6  # largest difference accepted in any row
+FIXEF_TOLERANCE = {
+    "Estimate": _Tolerance(absolute=0.01, relative=0.005),
+    "Std. Error": _Tolerance(absolute=0.01, relative=0.005),
+    "df": _Tolerance(absolute=0.1, relative=0.01),
+    "t value": _Tolerance(absolute=0.01, relative=0.005),
+    "Pr(>|t|)": _Tolerance(absolute=0.0005, relative=0.02),
+}
+
 # A wrong answer that matches one of these (hint, value) pairs gets the hint. They are computed
 # only for a wrong answer (some need another fit), hence passed as a function.
 _Alternatives = list[tuple[str, float]]
@@ -260,7 +272,7 @@ def check_icc(
     *,
     outcome: str = OUTCOME,
     cluster: str = CLUSTER,
-    tolerance: float = 0.005,
+    tolerance: float = ICC_TOLERANCE.absolute,
 ) -> CheckResult:
     """Check an intraclass correlation against the null model of the student's data.
 
@@ -336,15 +348,6 @@ def _out_of_unit(answer: Any) -> float:
     return value if isinstance(value, float) and not 0 <= value <= 1 else math.nan
 
 
-_FIXEF_TOLERANCE = {
-    "Estimate": _Tolerance(absolute=0.01, relative=0.005),
-    "Std. Error": _Tolerance(absolute=0.01, relative=0.005),
-    "df": _Tolerance(absolute=0.1, relative=0.01),
-    "t value": _Tolerance(absolute=0.01, relative=0.005),
-    "Pr(>|t|)": _Tolerance(absolute=0.0005, relative=0.02),
-}
-
-
 def check_fixef(
     answer: float | None,
     data: pd.DataFrame,
@@ -410,7 +413,7 @@ def check_fixef(
         "df": "lmerTest's summary gives Satterthwaite df for each term.",
         "Pr(>|t|)": "use the t value and the Satterthwaite df, two-sided.",
     }.get(statistic, f"read the row {term!r} of the fixed-effects table of the REML fit.")
-    return _judge(answer, right, _FIXEF_TOLERANCE[statistic], quantity, alternatives, general)
+    return _judge(answer, right, FIXEF_TOLERANCE[statistic], quantity, alternatives, general)
 
 
 def _fixef_alternatives(
@@ -466,7 +469,7 @@ def check_variance(
     formula: str,
     component: str = "(Intercept)",
     *,
-    relative_tolerance: float = 0.01,
+    relative_tolerance: float = VARIANCE_TOLERANCE.relative,
 ) -> CheckResult:
     """Check a variance component of a model: a random effect's variance or the residual's.
 
@@ -522,7 +525,7 @@ def check_variance(
         ]
 
     quantity = f"variance of {component!r} in {formula}"
-    tolerance = _Tolerance(absolute=0.01, relative=relative_tolerance)
+    tolerance = _Tolerance(VARIANCE_TOLERANCE.absolute, relative_tolerance)
     return _judge(
         answer,
         right,
@@ -539,6 +542,32 @@ def _statistic(values: pd.Series, statistic: str) -> float:
     return float(getattr(values, {"sd": "std"}.get(statistic, statistic))())
 
 
+def _statistic_rows(
+    data: pd.DataFrame, column: str, statistic: str, cluster: str, group: Any
+) -> pd.DataFrame:
+    """The rows a statistic is computed on, after checking the arguments."""
+    if statistic not in STATISTICS:
+        raise ValueError(
+            f"statistic {statistic!r} is not known; use one of {', '.join(STATISTICS)}"
+        )
+    _require_columns(data, [column] + ([cluster] if group is not None else []))
+    rows = data if group is None else data[data[cluster] == group]
+    if rows.empty:
+        raise ValueError(
+            f"no rows with {cluster} == {group!r}; its values are "
+            f"{', '.join(map(str, sorted(data[cluster].unique())))}"
+        )
+    return rows
+
+
+def expected_statistic(
+    data: pd.DataFrame, column: str, statistic: str = "mean", *, cluster: str = CLUSTER,
+    group: Any = None,
+) -> float:  # fmt: skip
+    """A descriptive statistic (what :func:`check_statistic` compares with)."""
+    return _statistic(_statistic_rows(data, column, statistic, cluster, group)[column], statistic)
+
+
 def check_statistic(
     answer: float | None,
     data: pd.DataFrame,
@@ -547,7 +576,7 @@ def check_statistic(
     *,
     cluster: str = CLUSTER,
     group: Any = None,
-    relative_tolerance: float = 0.001,
+    relative_tolerance: float = STATISTIC_TOLERANCE.relative,
 ) -> CheckResult:
     """Check a descriptive statistic of a column, overall or in one classroom.
 
@@ -587,17 +616,7 @@ def check_statistic(
     >>> check_statistic(float(data["math_score"].mean()), data, "math_score").correct
     True
     """
-    if statistic not in STATISTICS:
-        raise ValueError(
-            f"statistic {statistic!r} is not known; use one of {', '.join(STATISTICS)}"
-        )
-    _require_columns(data, [column] + ([cluster] if group is not None else []))
-    rows = data if group is None else data[data[cluster] == group]
-    if rows.empty:
-        raise ValueError(
-            f"no rows with {cluster} == {group!r}; its values are "
-            f"{', '.join(map(str, sorted(data[cluster].unique())))}"
-        )
+    rows = _statistic_rows(data, column, statistic, cluster, group)
     values = rows[column]
     right = _statistic(values, statistic)
 
@@ -634,7 +653,7 @@ def check_statistic(
     return _judge(
         answer,
         right,
-        _Tolerance(absolute=0.001, relative=relative_tolerance),
+        _Tolerance(STATISTIC_TOLERANCE.absolute, relative_tolerance),
         quantity,
         alternatives,
     )
@@ -667,7 +686,7 @@ def check_centered(
     cluster: str = CLUSTER,
     *,
     kind: str = "within",
-    tolerance: float = 1e-6,
+    tolerance: float = CENTERED_TOLERANCE,
 ) -> CheckResult:
     """Check a centered (or classroom-mean) column built from ``data[column]``.
 
