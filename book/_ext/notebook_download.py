@@ -1,0 +1,167 @@
+"""Offer every notebook page of the book as a runnable ``.ipynb`` download.
+
+Chapters are MyST-markdown notebooks, so sphinx-book-theme's download menu offers only ``.md``
+and ``.pdf`` (it copies the executed notebook to ``_sources`` only when launch buttons are
+configured, and then with the outputs and every solution). This extension converts each notebook
+page's source with jupytext into a clean ``.ipynb`` (no outputs, no jupytext metadata) in
+``_build/html/_sources/<page>.ipynb`` and makes sure the download menu links to it.
+
+When sphinx-exercise's ``hide_solutions`` is on (the student edition), the solutions are cut out
+of the notebook too, so the download does not give away what the page hides.
+
+Colab opens only ``.ipynb`` files from GitHub, and the theme's Colab button points at the chapter's
+``.md`` source. With ``notebook_download_pages_branch`` set (default ``gh-pages``, where
+``ghp-import -n -p -f _build/html`` publishes the site), the Colab button opens this built notebook
+from that branch instead; set it to ``""`` to keep the theme's link.
+
+Configure in ``_config.yml``::
+
+    sphinx:
+      local_extensions:
+        notebook_download: book/_ext
+      config:
+        notebook_download_pages_branch: gh-pages
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
+
+# A fenced directive opens with a run of backticks or colons and closes with the very same run.
+_FENCE = r"^(?P<fence>`{3,}|:{3,})[ \t]*\{%s\}.*?^(?P=fence)[ \t]*$"
+_SOLUTION_START = re.compile(_FENCE % "solution-start", re.MULTILINE | re.DOTALL)
+_SOLUTION_END = re.compile(_FENCE % "solution-end", re.MULTILINE | re.DOTALL)
+_SOLUTION_BLOCK = re.compile(_FENCE % "solution", re.MULTILINE | re.DOTALL)
+
+_BUTTON_LABEL = "download-notebook-button"
+
+
+def strip_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return a copy of ``notebook`` without sphinx-exercise solutions.
+
+    Removes ``{solution}`` blocks and everything from a ``{solution-start}`` fence to the
+    matching ``{solution-end}`` fence, including the code cells in between (gated solutions
+    may span several cells). Markdown cells left empty are dropped.
+    """
+    kept_cells = []
+    inside_solution = False
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            if not inside_solution:
+                kept_cells.append(cell)
+            continue
+        text, inside_solution = _cut_gated_solutions(cell.source, inside_solution)
+        text = _SOLUTION_BLOCK.sub("", text).strip()
+        if text:
+            kept_cells.append(nbformat.from_dict({**cell, "source": text}))
+    stripped = nbformat.from_dict(notebook)
+    stripped.cells = kept_cells
+    return stripped
+
+
+def _cut_gated_solutions(text: str, inside_solution: bool) -> tuple[str, bool]:
+    """Cut gated-solution spans out of one markdown cell, carrying state across cells."""
+    kept, position = [], 0
+    while True:
+        if inside_solution:
+            end = _SOLUTION_END.search(text, position)
+            if end is None:
+                return "".join(kept), True
+            inside_solution, position = False, end.end()
+        else:
+            start = _SOLUTION_START.search(text, position)
+            if start is None:
+                kept.append(text[position:])
+                return "".join(kept), False
+            kept.append(text[position : start.start()])
+            inside_solution, position = True, start.end()
+
+
+def source_to_notebook(source: Path, hide_solutions: bool) -> nbformat.NotebookNode:
+    """Convert a MyST-markdown notebook to a clean ipynb notebook a reader can run."""
+    notebook = jupytext.read(source)
+    # The jupytext header only matters for the text file; a reader's Jupyter does not need it.
+    notebook.metadata.pop("jupytext", None)
+    if hide_solutions:
+        notebook = strip_solutions(notebook)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def _is_notebook_page(app: Sphinx, pagename: str) -> bool:
+    return "kernelspec" in app.env.metadata.get(pagename, {})
+
+
+def _ensure_download_button(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
+    """Put a ``.ipynb`` entry first in the theme's download menu unless it is there already."""
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "download-buttons":
+            continue
+        buttons = group["buttons"]
+        if any(button.get("label") == _BUTTON_LABEL for button in buttons):
+            return
+        buttons.insert(
+            0,
+            {
+                "type": "link",
+                "url": f"{context['pathto']('_sources', 1)}/{pagename}.ipynb",
+                "text": ".ipynb",
+                "icon": "fas fa-code",
+                "tooltip": "Download this chapter as a Jupyter notebook",
+                "label": _BUTTON_LABEL,
+            },
+        )
+        return
+
+
+def _point_colab_at_notebook(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
+    """Make the Colab launch button open the built ``.ipynb`` on the published branch."""
+    branch = app.config.notebook_download_pages_branch
+    user, repo = context.get("github_user"), context.get("github_repo")
+    if not branch or not user or not repo:
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "launch-buttons":
+            continue
+        for button in group["buttons"]:
+            if button.get("text") == "Colab":
+                colab = button["url"].split("/github/", 1)[0]
+                button["url"] = (
+                    f"{colab}/github/{user}/{repo}/blob/{branch}/_sources/{pagename}.ipynb"
+                )
+
+
+def add_notebook_download(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """``html-page-context`` handler: write ``_sources/<page>.ipynb`` and link it."""
+    if doctree is None or app.builder.format != "html" or not _is_notebook_page(app, pagename):
+        return
+    source = Path(app.env.doc2path(pagename))
+    if source.suffix != ".md":
+        return  # an .ipynb source is offered by the theme as it is
+    hide_solutions = bool(getattr(app.config, "hide_solutions", False))
+    notebook = source_to_notebook(source, hide_solutions)
+    target = Path(app.outdir, "_sources", pagename).with_suffix(".ipynb")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"
+    _ensure_download_button(app, pagename, context)
+    _point_colab_at_notebook(app, pagename, context)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    # After sphinx-book-theme (priority 501), which may already have copied the executed
+    # notebook to the same path: ours replaces it with the clean one.
+    app.add_config_value("notebook_download_pages_branch", "gh-pages", "html", types=[str])
+    app.connect("html-page-context", add_notebook_download, priority=502)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

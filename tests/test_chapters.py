@@ -1,0 +1,165 @@
+"""Every chapter of the book runs from top to bottom, as a reader's notebook would.
+
+Each notebook page listed in ``_toc.yml`` is read with jupytext and executed with nbclient in this
+environment's ``python3`` kernel, with the chapter's own folder as the working directory (as the
+book build runs it). A cell that raises fails the test with the chapter name and the error. Each
+chapter's execution time is written to the terminal and recorded as the test's
+``execution_seconds`` property (``--junitxml`` keeps it); no time is asserted here (see
+``benchmarks/`` for measurements).
+
+Run one chapter with ``pytest tests/test_chapters.py -k 06-null``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_SECONDS = 300  # per cell; a hung kernel fails instead of blocking the suite
+
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from notebook_download import strip_solutions  # noqa: E402  (the book's local Sphinx extension)
+
+
+def _toc_files(entry: dict) -> Iterator[str]:
+    for key in ("root", "file"):
+        if key in entry:
+            yield entry[key]
+    for key in ("parts", "chapters", "sections"):
+        for child in entry.get(key, []):
+            yield from _toc_files(child)
+
+
+def toc_sources() -> list[Path]:
+    """The source file of every page in ``_toc.yml``, in reading order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    sources = []
+    for name in _toc_files(toc):
+        candidates = [ROOT / f"{name}{suffix}" for suffix in (".md", ".ipynb")]
+        sources.append(next((c for c in candidates if c.exists()), candidates[0]))
+    return sources
+
+
+def is_notebook(source: Path) -> bool:
+    """A page is a notebook if it is an ``.ipynb`` or a MyST file with a kernelspec header."""
+    if source.suffix == ".ipynb":
+        return True
+    if not source.exists():
+        return False
+    text = source.read_text()
+    return text.startswith("---") and "kernelspec:" in text.split("\n---", 1)[0]
+
+
+CHAPTERS = [source for source in toc_sources() if is_notebook(source)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapter_executes(source: Path, record_property, capsys) -> None:
+    notebook = jupytext.read(source)
+    client = NotebookClient(
+        notebook,
+        timeout=TIMEOUT_SECONDS,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(source.parent)}},
+    )
+    started = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        pytest.fail(f"{source.relative_to(ROOT)} failed to execute:\n{error}", pytrace=False)
+    finally:
+        seconds = time.perf_counter() - started
+        record_property("execution_seconds", round(seconds, 2))
+        with capsys.disabled():  # straight to the terminal, even when the test passes
+            print(f" [{source.relative_to(ROOT)}: executed in {seconds:.1f} s]", end="")
+
+
+def test_every_toc_page_exists() -> None:
+    missing = [str(source.relative_to(ROOT)) for source in toc_sources() if not source.exists()]
+    assert not missing, f"_toc.yml lists pages with no source file: {missing}"
+
+
+def test_chapters_are_found() -> None:
+    """The parametrised test above runs over the real chapters, not an empty list."""
+    names = {source.stem for source in CHAPTERS}
+    assert {"01-before-we-start", "06-null-model", "07-full-model"} <= names
+
+
+# The download of the student edition must not give the solutions away.
+_EXERCISE_PAGE = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# A chapter
+
+```{code-cell} ipython3
+x = 1
+```
+
+## Exercises
+
+```{exercise-start}
+:label: ex99-test
+```
+Add one to `x`.
+```{exercise-end}
+```
+
+```{solution-start} ex99-test
+:class: dropdown
+```
+Like this:
+
+```{code-cell} ipython3
+x + 1
+```
+
+And then print it.
+```{solution-end}
+```
+
+Next, a plain solution.
+
+````{solution} ex99-test
+```python
+print(x + 1)
+```
+````
+
+The end.
+"""
+
+
+def test_strip_solutions_removes_gated_and_plain_solutions(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(_EXERCISE_PAGE)
+    notebook = jupytext.read(page)
+    stripped = strip_solutions(notebook)
+    text = "\n".join(cell.source for cell in stripped.cells)
+    assert [c.source for c in stripped.cells if c.cell_type == "code"] == ["x = 1"]
+    for hidden in ("Like this", "x + 1", "And then print it", "{solution"):
+        assert hidden not in text, f"{hidden!r} left in the student notebook"
+    for kept in ("Add one to `x`.", "{exercise-end}", "Next, a plain solution.", "The end."):
+        assert kept in text, f"{kept!r} lost from the notebook"
+    nbformat.validate(stripped)
+    assert len(notebook.cells) > len(stripped.cells)  # the original is left as it was

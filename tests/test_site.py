@@ -1,0 +1,378 @@
+"""The built site, tested as a reader meets it: in a real browser, over HTTP.
+
+Serves ``_build/html`` (run ``make book`` first; ``make test`` does; or set ``HLMTUTOR_SITE``) on 127.0.0.1 and opens every
+page of ``_toc.yml`` in headless Chromium driven by Playwright. Each page must load without console
+errors, show every image with alt text, and link only to pages and anchors that exist; every
+notebook page offers a valid ``.ipynb`` download; the search finds "ICC"; and the null-model and
+full-model chapters show R's key numbers, parsed from ``tests/reference/guide-output.txt`` (written
+by ``Rscript tests/reference/guide.R``).
+
+Requests that leave the site (MathJax from its CDN) are answered with an empty response, so the test
+needs no network and checks only what the site itself serves; they are listed in the failure
+message of the first page that errs.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlsplit
+
+import nbformat
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+import notebook_download  # noqa: E402  (the book's local Sphinx extension)
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+# Another build can be tested with HLMTUTOR_SITE=/path/to/html (e.g. a --path-output build).
+SITE = Path(os.environ.get("HLMTUTOR_SITE", ROOT / "_build" / "html")).resolve()
+GUIDE_OUTPUT = ROOT / "tests" / "reference" / "guide-output.txt"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# sphinx-book-theme reads an empty localStorage on first load and says so; it is harmless.
+BENIGN_CONSOLE_ERRORS = {"Got invalid theme mode: . Resetting to auto."}
+# Pages the site has beyond the chapters.
+EXTRA_PAGES = ["search.html", "genindex.html"]
+NULL_MODEL_PAGE = "book/06-null-model.html"
+FULL_MODEL_PAGE = "book/07-full-model.html"
+
+
+# --- the pages to visit ------------------------------------------------------------------------
+
+
+def _toc_files(entry: dict) -> Iterator[str]:
+    for key in ("root", "file"):
+        if key in entry:
+            yield entry[key]
+    for key in ("parts", "chapters", "sections"):
+        for child in entry.get(key, []):
+            yield from _toc_files(child)
+
+
+def toc_pages() -> list[str]:
+    """The HTML path of every page in ``_toc.yml``, the root page as ``index.html``."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [f"{name}.html" for name in _toc_files(toc)]
+    return ["index.html", *pages]
+
+
+def is_notebook_source(html_page: str) -> bool:
+    source = ROOT / Path(html_page).with_suffix(".md")
+    return source.exists() and "kernelspec:" in source.read_text().split("\n---", 1)[0]
+
+
+# --- R's key numbers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as printed (by R or on a page): its value and the unit of its last digit."""
+
+    text: str
+
+    @property
+    def value(self) -> Decimal:
+        return Decimal(self.text)
+
+    @property
+    def unit(self) -> Decimal:
+        return Decimal(1).scaleb(self.value.as_tuple().exponent)
+
+    @property
+    def significant_digits(self) -> int:
+        return len(self.value.as_tuple().digits) if self.value != 0 else 1
+
+    def shows(self, expected: Number) -> bool:
+        """True if this printed number is ``expected`` up to the rounding of either print.
+
+        It must show at least as many significant digits as ``expected`` (at most 4 are asked
+        for), so a coarse or unrelated number on the page does not count.
+        """
+        if self.significant_digits < min(expected.significant_digits, 4):
+            return False
+        return abs(self.value - expected.value) <= (self.unit + expected.unit) / 2
+
+
+def _summary_blocks(text: str) -> list[str]:
+    blocks = text.split("Linear mixed model fit by REML")[1:]
+    assert len(blocks) == 2, f"{GUIDE_OUTPUT} should hold the null and full model summaries"
+    return blocks
+
+
+def _random_effects(block: str) -> dict[str, list[str]]:
+    """Rows of the "Random effects" table, keyed "group term" (the Residual row as "Residual")."""
+    table = block.split("Random effects:")[1].split("Number of obs")[0]
+    rows, group = {}, ""
+    for line in table.splitlines()[2:]:
+        words = line.split()
+        if not words:
+            continue
+        numbers = [w for w in words if re.fullmatch(r"-?[\d.]+", w)]
+        names = words[: len(words) - len(numbers)]
+        if names[0] == "Residual":
+            group, key = "Residual", "Residual"
+        else:
+            group = names[0] if len(names) == 2 else group
+            key = f"{group} {names[-1]}"
+        rows[key] = numbers
+    return rows
+
+
+def _fixed_effects(block: str) -> dict[str, list[str]]:
+    """Rows of the "Fixed effects" table: term -> [estimate, SE, df, t, p]."""
+    table = block.split("Fixed effects:")[1].split("---")[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        words = line.split()
+        if len(words) >= 6:
+            rows[words[0]] = words[1:6]
+    return rows
+
+
+def key_numbers(block: str, random_rows: list[str]) -> dict[str, str]:
+    """Label -> R's printed number for one model: REML criterion, variances, SDs, fixed effects."""
+    numbers = {"REML criterion": re.search(r"REML criterion at convergence: (\S+)", block)[1]}
+    random = _random_effects(block)
+    for row in random_rows:
+        variance, sd = random[row][:2]
+        numbers[f"{row} variance"] = variance
+        numbers[f"{row} SD"] = sd
+    for term, values in _fixed_effects(block).items():
+        for column, value in zip(["estimate", "SE", "df", "t", "p"], values, strict=True):
+            numbers[f"{term} {column}"] = value
+    return numbers
+
+
+@functools.cache
+def guide_key_numbers() -> dict[str, dict[str, str]]:
+    """R's key numbers per chapter page, parsed from R's output (never typed here)."""
+    null_block, full_block = _summary_blocks(GUIDE_OUTPUT.read_text())
+    return {
+        NULL_MODEL_PAGE: key_numbers(null_block, ["classroom_id (Intercept)", "Residual"]),
+        # The random slope of `intervention` (constant within classrooms) is not identified: its
+        # variance and correlation depend on the optimizer (see ../shared/guide/README.md), so
+        # only the identified intercept variance and residual variance are required.
+        FULL_MODEL_PAGE: key_numbers(full_block, ["classroom_id (Intercept)", "Residual"]),
+    }
+
+
+_NUMBER_ON_PAGE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def numbers_on_page(text: str) -> list[Number]:
+    return [Number(m) for m in _NUMBER_ON_PAGE.findall(text.replace("\u2212", "-"))]
+
+
+def is_shown(expected: str, page_text: str, page_numbers: list[Number]) -> bool:
+    if expected.startswith("<"):  # R's "<2e-16": the page says so, or prints a smaller p
+        bound = Decimal(expected[1:])
+        said = re.search(r"<\s*" + re.escape(expected[1:]), page_text) is not None
+        return said or any("e" in n.text.lower() and 0 < n.value < bound for n in page_numbers)
+    target = Number(expected)
+    return any(n.shows(target) for n in page_numbers)
+
+
+# --- anchors in the built HTML -----------------------------------------------------------------
+
+
+class _IdCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value or "")
+
+
+@functools.cache
+def ids_in(path: Path) -> frozenset[str]:
+    collector = _IdCollector()
+    collector.feed(path.read_text(errors="replace"))
+    return frozenset(collector.ids)
+
+
+def broken_internal_link(href: str, base_url: str) -> str | None:
+    """Why an absolute ``href`` on the site does not resolve, or None if it does."""
+    url, fragment = urldefrag(href)
+    path = unquote(urlsplit(url).path).lstrip("/")
+    target = SITE / path
+    if target.is_dir() or path == "":
+        target = target / "index.html"
+    if not target.is_file():
+        return f"{href}: no file {target.relative_to(SITE)}"
+    if fragment and target.suffix == ".html" and unquote(fragment) not in ids_in(target):
+        return f"{href}: no id {fragment!r} on {target.relative_to(SITE)}"
+    return None
+
+
+# --- serving the site and driving the browser --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"{SITE} has no built site: run `make book` first (`make test` does)")
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, directory=str(SITE), **kwargs)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass  # keep pytest's output for the failures
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Browser:
+    """One Chromium page reused for every test, with what it logged since the last visit."""
+
+    page: object
+    console_errors: list[str]
+    outside_requests: list[str]
+
+    def visit(self, url: str) -> None:
+        self.console_errors.clear()
+        response = self.page.goto(url, wait_until="networkidle")
+        assert response is not None and response.ok, (
+            f"{url} answered {response and response.status}"
+        )
+
+
+@pytest.fixture(scope="module")
+def browser(base_url: str) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = chromium.new_page()
+        state = Browser(page=page, console_errors=[], outside_requests=[])
+
+        def answer_outside_requests(route) -> None:
+            if route.request.url.startswith(base_url):
+                route.continue_()
+            else:
+                state.outside_requests.append(route.request.url)
+                route.fulfill(status=200, body="", content_type="text/plain")
+
+        def note_console(message) -> None:
+            if message.type == "error" and message.text not in BENIGN_CONSOLE_ERRORS:
+                state.console_errors.append(f"console: {message.text} ({message.location})")
+
+        page.route("**/*", answer_outside_requests)
+        page.on("console", note_console)
+        page.on("pageerror", lambda error: state.console_errors.append(f"uncaught: {error}"))
+        yield state
+        chromium.close()
+
+
+_PAGE_REPORT = """() => ({
+  images: Array.from(document.images).map(img => ({
+    src: img.currentSrc || img.src, loaded: img.complete && img.naturalWidth > 0,
+    alt: (img.getAttribute('alt') || '').trim()})),
+  links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+})"""
+
+
+@pytest.mark.parametrize("page_path", toc_pages() + EXTRA_PAGES)
+def test_page_loads_cleanly(browser: Browser, base_url: str, page_path: str) -> None:
+    """No console errors, every image loaded and described, every internal link resolves."""
+    assert (SITE / page_path).is_file(), f"{page_path} was not built: run `make book`"
+    browser.visit(base_url + page_path)
+    report = browser.page.evaluate(_PAGE_REPORT)
+    problems = list(browser.console_errors)
+    for image in report["images"]:
+        if not image["loaded"]:
+            problems.append(f"image did not load: {image['src']}")
+        if not image["alt"]:
+            problems.append(f"image without alt text: {image['src']}")
+    for href in report["links"]:
+        if href.startswith(base_url):
+            reason = broken_internal_link(href[len(base_url) :], base_url)
+            if reason:
+                problems.append(f"broken link {reason}")
+    assert not problems, f"{page_path}:\n  " + "\n  ".join(dict.fromkeys(problems))
+
+
+@pytest.mark.parametrize("page_path", [p for p in toc_pages() if is_notebook_source(p)])
+def test_notebook_download(browser: Browser, base_url: str, page_path: str) -> None:
+    """A notebook page's download menu offers a valid ``.ipynb`` of the page."""
+    browser.visit(base_url + page_path)
+    links = browser.page.eval_on_selector_all(
+        "a[href$='.ipynb']", "links => links.map(a => a.href)"
+    )
+    wanted = f"_sources/{Path(page_path).with_suffix('.ipynb')}"
+    assert any(link.endswith(wanted) for link in links), f"{page_path}: no link to {wanted}"
+    notebook = nbformat.read(SITE / wanted, as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    # The same code as the chapter's source (the student edition leaves the solutions out).
+    source = ROOT / Path(page_path).with_suffix(".md")
+    offered = _code_of(notebook)
+    assert offered in (
+        _code_of(notebook_download.source_to_notebook(source, hide_solutions=False)),
+        _code_of(notebook_download.source_to_notebook(source, hide_solutions=True)),
+    ), f"{wanted} does not hold the code of {source.relative_to(ROOT)}"
+
+
+def _code_of(notebook: nbformat.NotebookNode) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def test_search_finds_icc(browser: Browser, base_url: str) -> None:
+    browser.visit(base_url + "search.html?q=ICC")
+    browser.page.wait_for_selector("#search-results ul.search li", timeout=15_000)
+    results = browser.page.eval_on_selector_all(
+        "#search-results ul.search li a", "links => links.map(a => a.href)"
+    )
+    assert any("glossary" in link for link in results), f"ICC search results: {results}"
+    assert not browser.console_errors, browser.console_errors
+
+
+@pytest.mark.parametrize("page_path", [NULL_MODEL_PAGE, FULL_MODEL_PAGE])
+def test_guide_numbers_are_shown(browser: Browser, base_url: str, page_path: str) -> None:
+    """The chapter shows each of R's key numbers (to R's printed precision) in its visible text."""
+    expected = guide_key_numbers()[page_path]
+    browser.visit(base_url + page_path)
+    text = browser.page.inner_text("main")
+    page_numbers = numbers_on_page(text)
+    missing = {label: r for label, r in expected.items() if not is_shown(r, text, page_numbers)}
+    assert not missing, f"{page_path} does not show R's {missing}"
+
+
+def test_reference_numbers_parse() -> None:
+    """The parser reads R's output as printed (a guard for the test above, needing no browser)."""
+    numbers = guide_key_numbers()
+    null, full = numbers[NULL_MODEL_PAGE], numbers[FULL_MODEL_PAGE]
+    assert len(null) == 1 + 2 * 2 + 5 and len(full) == 1 + 2 * 2 + 4 * 5
+    text = GUIDE_OUTPUT.read_text()
+    for value in [*null.values(), *full.values()]:
+        assert value in text
+    r_estimate = Number(null["(Intercept) estimate"])
+    assert Number("52.48550").shows(r_estimate) and Number("52.49").shows(r_estimate)
+    assert not Number("52.48").shows(r_estimate)  # rounds to a different value
+    assert not Number("52.5").shows(r_estimate)  # too few digits to tell
+    assert Number("3.36e-15").shows(Number(null["(Intercept) p"]))
+    assert not Number("3.46e-15").shows(Number(null["(Intercept) p"]))
