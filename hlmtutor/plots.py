@@ -244,7 +244,7 @@ def plot_caterpillar(
     order = np.argsort(effects.to_numpy(), kind="stable")
     centre = effects.to_numpy()[order]
     halfwidth = stats.norm.ppf((1 + level) / 2) * spread[order]
-    ax = _axes(ax, figsize=(5.5, max(3.0, 0.28 * len(effects) + 1)))
+    ax = _axes(ax, figsize=(5.5, max(3.0, 0.2 * len(effects) + 1.2)))
     position = np.arange(len(effects))
     ax.errorbar(centre, position, xerr=halfwidth, fmt="o", color="C0", ecolor="0.5", capsize=2)
     ax.axvline(0.0, color="0.4", linewidth=1, linestyle="--")
