@@ -106,7 +106,7 @@ FIXEF_TOLERANCE = {
     "Std. Error": _Tolerance(absolute=0.01, relative=0.005),
     "df": _Tolerance(absolute=0.1, relative=0.01),
     "t value": _Tolerance(absolute=0.01, relative=0.005),
-    "Pr(>|t|)": _Tolerance(absolute=0.0005, relative=0.02),
+    "Pr(>|t|)": _Tolerance(absolute=0.0001, relative=0.02),
 }
 
 # A wrong answer that matches one of these (hint, value) pairs gets the hint. They are computed
@@ -380,7 +380,7 @@ def check_fixef(
     -----
     The right value is that cell of ``hlmtutor.lmer(formula, data).fixef``, the table of
     ``summary(lmerTest::lmer(formula, data))`` in R (REML, Satterthwaite df). Tolerances:
-    estimates, SEs and t within 0.01 or 0.5%; df within 0.1 or 1%; p within 0.0005 or 2%.
+    estimates, SEs and t within 0.01 or 0.5%; df within 0.1 or 1%; p within 0.0001 or 2%.
     Hints recognise the value of another term, a flipped sign, the ML fit, the residual df
     ``n - p``, the number of classrooms minus one, a one-sided p-value and a normal (z) p-value.
 
