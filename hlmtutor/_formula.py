@@ -113,6 +113,12 @@ def _parse_terms(pieces: list[tuple[str, str]], formula: str) -> tuple[list[tupl
         if piece in ("0", "1"):
             intercept = (piece == "1") == (sign == "+")
             continue
+        if re.match(rf"{_NAME}\s*\(", piece):
+            raise ValueError(
+                f"Cannot read the term {piece!r} in formula {formula!r}: it is not a column name. "
+                "Transformations such as log(x) or I(x^2) are not supported; add the transformed "
+                f"variable as a column of data. {SUPPORTED}"
+            )
         if "(" in piece or "|" in piece or "/" in piece or "^" in piece:
             raise ValueError(f"Cannot read the term {piece!r} in formula {formula!r}. {SUPPORTED}")
         target = added if sign == "+" else removed

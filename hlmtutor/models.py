@@ -17,8 +17,9 @@ from scipy import optimize, stats
 
 from . import _reml, _satterthwaite
 from ._formula import DesignMatrix, build_design, factor_levels, parse_formula
+from ._lmer_summary import LmerSummary
 
-__all__ = ["lmer", "LmerResult", "icc", "anova"]
+__all__ = ["lmer", "LmerResult", "LmerSummary", "icc", "anova"]
 
 OPTIMIZERS = ("powell", "nelder-mead", "lbfgsb")
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance
@@ -182,6 +183,8 @@ class LmerResult:
             self._warn(f"Model failed to converge ({method}: {result.message})")
         if self.is_singular:
             self._warn(SINGULAR_MESSAGE)
+        for note in self.identification_notes:
+            self._warn(note)
 
     def refit_ml(self) -> LmerResult:
         """The same model refitted by maximum likelihood (lme4's ``refitML``).
@@ -436,12 +439,198 @@ class LmerResult:
         values = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1.0])
         return pd.Series(values, index=["Min", "1Q", "Median", "3Q", "Max"], name="scaled")
 
+    # -- identification ----------------------------------------------------------------
+    @cached_property
+    def _between_slopes(self) -> list[str]:
+        """Random slopes constant within every group whose covariance is not identified.
+
+        Such a column enters each group's covariance only through z' Sigma z at the group's
+        value z, so only those quadratic forms are identified; with too few distinct values
+        (e.g. a 0/1 treatment: two values, three parameters) there is a ridge of equal fits.
+        """
+        z = self._z.matrix
+        names = self._random_names
+        if "(Intercept)" not in names or len(names) < 2:
+            return []
+        spread = np.zeros(z.shape[1])
+        for k in range(z.shape[1]):
+            low = np.full(self.ngroups, np.inf)
+            high = np.full(self.ngroups, -np.inf)
+            np.minimum.at(low, self._codes, z[:, k])
+            np.maximum.at(high, self._codes, z[:, k])
+            spread[k] = np.max(high - low)
+        constant = [k for k in range(z.shape[1]) if spread[k] <= 1e-12]
+        slopes = [k for k in constant if names[k] != "(Intercept)"]
+        if not slopes:
+            return []
+        rows = np.unique(z[:, constant], axis=0)
+        m = len(constant)
+        tri = np.triu_indices(m)
+        quad = np.array([np.outer(r, r)[tri] for r in rows])
+        if np.linalg.matrix_rank(quad) >= m * (m + 1) // 2:
+            return []
+        return [names[k] for k in slopes]
+
+    @property
+    def identified_re(self) -> pd.DataFrame:
+        """The identified variance of the group effect at each observed value of a between-group slope.
+
+        One row per value of each random slope that is constant within every group and whose
+        variance the data cannot identify: ``Var(u0 + value * u1) = var0 + 2 value cov + value^2
+        var1``. Columns ``term``, ``value``, ``Variance``; empty when every parameter is identified.
+        """
+        cov = self.cov_re
+        rows = []
+        for term in self._between_slopes:
+            k = self._random_names.index(term)
+            for value in np.unique(self._z.matrix[:, k]):
+                weights = np.zeros(len(cov))
+                weights[self._random_names.index("(Intercept)")] = 1.0
+                weights[k] = value
+                rows.append(
+                    {"term": term, "value": value, "Variance": weights @ cov.to_numpy() @ weights}
+                )
+        return pd.DataFrame(rows, columns=["term", "value", "Variance"])
+
+    @cached_property
+    def identification_notes(self) -> list[str]:
+        """Plain-language notes on random-effect parameters the data cannot identify."""
+        notes = []
+        table = self.identified_re
+        for term in self._between_slopes:
+            part = table[table["term"] == term]
+            at = "; ".join(
+                f"at {term} = {v:g}: {var:.4g}"
+                for v, var in zip(part["value"], part["Variance"], strict=True)
+            )
+            notes.append(
+                f"The random slope of {term!r} is constant within every {self.group}, so its "
+                f"variance and its correlation with the intercept are not identified (other values "
+                f"fit equally well). Identified is the variance among {self.group} at each value of "
+                f"{term} (intercept + 2 value cov + value^2 slope variance), {at}; see identified_re."
+            )
+        return notes
+
+    # -- summary, intervals, predictions ---------------------------------------------------
+    def summary(self, data_name: str = "data") -> LmerSummary:
+        """lmerTest's summary: ``print()`` shows R's text, notebooks an HTML table.
+
+        Parameters
+        ----------
+        data_name : str, default "data"
+            The name printed on the ``Data:`` line (R prints the data argument's name).
+
+        Returns
+        -------
+        LmerSummary
+        """
+        return LmerSummary(self, data_name)
+
+    def confint(self, level: float = 0.95, method: str = "Wald") -> pd.DataFrame:
+        """Confidence intervals as lme4's ``confint(m, method = "Wald")``.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+        method : {"Wald"}
+            Wald intervals estimate +/- z SE for the fixed effects; the rows of the variance
+            parameters (``.sig01``, ..., ``.sigma``) are NaN, as in lme4.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns named as R names them, e.g. ``2.5 %`` and ``97.5 %``.
+        """
+        if not 0 < level < 1:
+            raise ValueError(f"level must be between 0 and 1, e.g. 0.95, not {level!r}.")
+        if method != "Wald":
+            raise ValueError(f"method must be 'Wald', not {method!r}.")
+        low, high = (1 - level) / 2, 1 - (1 - level) / 2
+        columns = [_percent_label(low), _percent_label(high)]
+        z = stats.norm.ppf(high)
+        beta = self.params
+        se = np.sqrt(np.diag(self.vcov.to_numpy()))
+        fixed = pd.DataFrame(
+            {columns[0]: beta.to_numpy() - z * se, columns[1]: beta.to_numpy() + z * se},
+            index=beta.index,
+        )
+        names = [f".sig{i + 1:02d}" for i in range(self._n_theta)] + [".sigma"]
+        variance = pd.DataFrame(np.nan, index=names, columns=columns)
+        return pd.concat([variance, fixed])
+
+    def predict(self, newdata: pd.DataFrame | None = None, re: bool = True) -> pd.Series:
+        """Predictions X beta (+ Z b with ``re=True``), as lme4's ``predict()``.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Rows to predict; default the model frame. Groups not seen in the fit get the
+            population prediction (random effects 0), as lme4's ``allow.new.levels = TRUE``.
+        re : bool, default True
+            Include the groups' conditional modes (lme4's ``re.form = NULL``); False gives
+            ``re.form = NA``.
+
+        Returns
+        -------
+        pandas.Series
+        """
+        if newdata is None:
+            return (
+                self.fitted()
+                if re
+                else pd.Series(
+                    self._x.matrix @ self._decomposition.beta, index=self.data.index, name="fitted"
+                )
+            )
+        needed = [v for v in self._parsed.variables if v != self._parsed.response]
+        if not re:
+            needed = [v for v in needed if v != self.group]
+        _check_data(newdata, needed, self.formula)
+        frame = newdata[needed]
+        x = _design_like(
+            self._x, self._parsed.fixed_terms, self._parsed.fixed_intercept, frame, self.data
+        )
+        values = x @ self._decomposition.beta
+        if re:
+            z = _design_like(
+                self._z, self._parsed.random_terms, self._parsed.random_intercept, frame, self.data
+            )
+            lookup = {level: i for i, level in enumerate(self._levels)}
+            idx = np.array([lookup.get(v, -1) for v in frame[self.group]])
+            modes = np.vstack([self._modes[0], np.zeros(len(self._random_names))])
+            values = values + np.sum(z * modes[idx], axis=1)
+        return pd.Series(values, index=newdata.index, name="predicted")
+
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"
         return (
             f"<LmerResult {self.formula!r} fit by {kind}: {self.nobs} obs, {self.ngroups} "
             f"groups of {self.group}>"
         )
+
+
+def _percent_label(p: float) -> str:
+    """R's label for a quantile column, e.g. '2.5 %'."""
+    return f"{100 * p:.3g} %"
+
+
+def _design_like(design: DesignMatrix, terms, intercept, frame, fitted_data) -> np.ndarray:
+    """Build newdata's columns with the fit's factor levels (so the columns line up)."""
+    used = list(dict.fromkeys(v for term in terms for v in term))
+    combined = pd.concat([fitted_data[used], frame[used]])
+    for column in used:
+        if column in fitted_data and not pd.api.types.is_numeric_dtype(fitted_data[column]):
+            known = set(factor_levels(fitted_data[column]))
+            unknown = set(frame[column].dropna()) - known
+            if unknown:
+                raise ValueError(
+                    f"newdata column {column!r} has level(s) {sorted(map(str, unknown))} not "
+                    f"seen in the fit; known levels: {sorted(map(str, known))}."
+                )
+    built = build_design(terms, intercept, combined)
+    if built.names != design.names:
+        raise ValueError(f"newdata gives columns {built.names}, the fit has {design.names}.")
+    return built.matrix[len(combined) - len(frame) :]
 
 
 def lmer(

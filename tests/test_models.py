@@ -239,3 +239,205 @@ def test_anova_refits_reml_fits_by_ml():
     for col in ["AIC", "BIC", "logLik", "deviance", "Chisq", "Pr(>Chisq)"]:
         np.testing.assert_allclose(table[col].to_numpy(float), ref[col], rtol=1e-5, err_msg=col)
     assert table.loc["r1", "Df"] == ref.loc["r1", "Df"]
+
+
+# -- summary text ------------------------------------------------------------------------
+DATA_NAMES = {"guide": "data", "hsb": "hsb", "own": "own"}
+_NUMBER = r"[-+]?(?:\d+\.?\d*(?:e[-+]?\d+)?|\.\d+)"
+
+
+def _summary_lines(name: str) -> tuple[list[str], list[str]]:
+    result = fit(name)
+    mine = str(result.summary(DATA_NAMES[name.split("_")[0]])).splitlines()
+    # R does not print hlmtutor's notes about dropped rows at the end
+    mine = [line for line in mine if line not in result.messages]
+    ref = (REF / f"{name}_summary.txt").read_text(encoding="utf-8").splitlines()
+    return mine, ref
+
+
+def _same_up_to_numbers(line: str, ref: str) -> bool:
+    """Equal text, numbers equal to 1e-3 (R's optimizer stops slightly short of ours)."""
+    import re
+
+    if line == ref:
+        return True
+    if re.sub(_NUMBER, "#", line).split() != re.sub(_NUMBER, "#", ref).split():
+        return False
+    ours = [float(v) for v in re.findall(_NUMBER, line)]
+    theirs = [float(v) for v in re.findall(_NUMBER, ref)]
+    return len(ours) == len(theirs) and np.allclose(ours, theirs, rtol=1e-3, atol=2e-4)
+
+
+def test_summary_text_of_the_guide_null_model_equals_r():
+    mine, ref = _summary_lines("guide_null")
+    assert mine == ref
+
+
+def test_summary_text_of_means_as_outcomes_equals_r():
+    mine, ref = _summary_lines("hsb_means")
+    assert mine == ref
+
+
+@pytest.mark.parametrize(
+    "name", sorted(set(MODELS) - {"guide_null", "hsb_means", "guide_full", "own_singular"})
+)
+def test_summary_text_matches_r_up_to_optimizer_noise(name):
+    mine, ref = _summary_lines(name)
+    assert len(mine) == len(ref)
+    for line, expected in zip(mine, ref, strict=True):
+        assert _same_up_to_numbers(line, expected), f"\n{line}\n{expected}"
+
+
+def test_summary_text_of_the_guide_full_model():
+    """Every identified line as R prints it; the random-effects block carries our note."""
+    mine, ref = _summary_lines("guide_full")
+
+    def without_random_block(lines):
+        start = lines.index("Random effects:")
+        stop = next(i for i, line in enumerate(lines) if line.startswith("Number of obs"))
+        return lines[:start] + lines[stop:], lines[start:stop]
+
+    mine_rest, mine_block = without_random_block(mine)
+    ref_rest, ref_block = without_random_block(ref)
+    assert len(mine_rest) == len(ref_rest)
+    for line, expected in zip(mine_rest, ref_rest, strict=True):
+        assert _same_up_to_numbers(line, expected), f"\n{line}\n{expected}"
+    # the identified rows: intercept and residual variances as R prints them
+    assert mine_block[2].split()[:3] == ref_block[2].split()[:3]
+    assert mine_block[4].split() == ref_block[4].split()
+    note = " ".join(mine_block[5:])
+    assert "Note: The random slope of 'intervention' is constant within every classroom_id" in note
+    assert "identified_re" in note
+
+
+def test_summary_html_view():
+    page = fit("guide_full").summary()._repr_html_()
+    assert page.startswith('<div class="lmer-summary">')
+    assert "intervention:ses" in page and "Satterthwaite" in page
+    assert "not identified" in page
+
+
+# -- identification, warnings, errors ----------------------------------------------------
+def test_unidentified_slope_warns_and_identified_re_matches_lme4():
+    with pytest.warns(UserWarning, match="random slope of 'intervention' is constant within"):
+        result = lmer(GUIDE_FULL, _guide())
+    table = result.identified_re
+    assert list(table.columns) == ["term", "value", "Variance"]
+    ref = _ref("guide_full_identified.csv")
+    np.testing.assert_allclose(table["value"], ref["intervention"])
+    np.testing.assert_allclose(table["Variance"], ref["variance"], rtol=VC_RTOL)
+    assert any("not identified" in m for m in result.messages)
+
+
+def test_identified_models_have_no_identification_note():
+    result = fit("hsb_slopes")
+    assert result.identified_re.empty
+    assert result.identification_notes == []
+
+
+def test_singular_fit_warns_as_lme4():
+    with pytest.warns(UserWarning, match=r"boundary \(singular\) fit: see help\('isSingular'\)"):
+        result = lmer("flat ~ 1 + (1 | g)", _own())
+    assert result.is_singular
+    assert "boundary (singular) fit: see help('isSingular')" in str(result.summary())
+
+
+def test_missing_values_are_dropped_and_counted():
+    own = _own()
+    expected = int(own[["y", "x"]].isna().any(axis=1).sum())
+    with pytest.warns(UserWarning, match=f"{expected} row\\(s\\) with missing values in y, x"):
+        result = lmer("y ~ x + (1 | g)", own)
+    assert result.n_dropped == expected
+    assert len(result.data) == len(own) - expected
+    assert any("missing values" in line for line in str(result.summary()).splitlines())
+
+
+@pytest.mark.parametrize(
+    ("formula", "error", "match"),
+    [
+        ("y ~ x + (1 | g) + (1 | sex)", ValueError, "only one grouping factor"),
+        ("y ~ x + (1 + x || g)", ValueError, "Uncorrelated random effects"),
+        ("y ~ x + (1 | g/sex)", ValueError, "nested"),
+        ("y ~ x", ValueError, "no random-effects term"),
+        ("y ~ log(x) + (1 | g)", ValueError, "not a column name"),
+        ("y ~ nosuch + (1 | g)", KeyError, "'nosuch'.*Columns there are: y, x, sex"),
+        ("sex ~ x + (1 | g)", TypeError, "outcome 'sex' must be numeric"),
+    ],
+)
+def test_bad_formulas_get_clear_errors(formula, error, match):
+    with pytest.raises(error, match=match):
+        lmer(formula, _own())
+
+
+def test_one_group_is_an_error():
+    one = _own().assign(g="s01")
+    with pytest.raises(ValueError, match="grouping factor 'g' has 1 level"):
+        lmer("y ~ x + (1 | g)", one.dropna())
+
+
+def test_fewer_rows_than_parameters_is_an_error():
+    own = _own().dropna()
+    tiny = pd.concat([own[own["g"] == "s01"].head(2), own[own["g"] == "s02"].head(2)])
+    with pytest.raises(ValueError, match="4 complete rows cannot fit 5 parameters"):
+        lmer("y ~ x + sex + (1 | g)", tiny)
+
+
+def test_optimizers_and_start_values_reach_the_same_criterion():
+    guide = _guide()
+    ref = _ref("guide_full_scalars.csv")["reml_criterion"].iloc[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for optimizer in ["powell", "nelder-mead", "lbfgsb"]:
+            result = lmer(GUIDE_FULL, guide, optimizer=optimizer)
+            assert result.optimizer == optimizer
+            np.testing.assert_allclose(result.reml_criterion, ref, rtol=1e-8)
+        started = lmer(GUIDE_FULL, guide, start=[0.2, 0.1, 0.2])
+    np.testing.assert_allclose(started.reml_criterion, ref, rtol=1e-8)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        lmer(GUIDE_FULL, guide, optimizer="bobyqa")
+
+
+def test_categorical_keeps_its_category_order():
+    own = _own().dropna()
+    own["grp3"] = pd.Categorical(own["grp3"], categories=["mid", "low", "high"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = lmer("y ~ x + grp3 + (1 | g)", own)
+    assert list(result.params.index) == ["(Intercept)", "x", "grp3low", "grp3high"]
+
+
+def test_confint_wald_matches_lme4():
+    for name in ["guide_null", "guide_full", "own_rs"]:
+        ref = _ref(f"{name}_confint_wald.csv").set_index("term")
+        table = fit(name).confint()
+        assert list(table.columns) == list(ref.columns) == ["2.5 %", "97.5 %"]
+        assert list(table.index) == list(ref.index)
+        np.testing.assert_allclose(table, ref, rtol=EST_RTOL)
+
+
+def test_predict_matches_fitted_and_population_predictions():
+    result = fit("own_rs")
+    np.testing.assert_allclose(result.predict(result.data), result.fitted())
+    population = result.predict(result.data, re=False)
+    design_free = result.fitted() - population
+    assert design_free.abs().max() > 0  # random effects do contribute
+    new = result.data.head(3).assign(g="unseen")
+    np.testing.assert_allclose(result.predict(new), result.predict(new, re=False))
+
+
+def test_engine_agrees_with_statsmodels_mixedlm():
+    """The reference engine of the issue: MixedLM's REML fit gives the same numbers."""
+    import statsmodels.formula.api as smf
+
+    hsb = _hsb()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm = smf.mixedlm("MathAch ~ ses_c", hsb, groups="School", re_formula="~ses_c").fit(
+            reml=True, method="powell"
+        )
+    ours = fit("hsb_random_coef")
+    np.testing.assert_allclose(ours.params, sm.fe_params, rtol=1e-4)
+    np.testing.assert_allclose(np.sqrt(np.diag(ours.vcov)), sm.bse_fe, rtol=1e-3)
+    np.testing.assert_allclose(ours.cov_re, sm.cov_re, rtol=1e-3)
+    np.testing.assert_allclose(ours.sigma**2, sm.scale, rtol=1e-4)
+    np.testing.assert_allclose(ours.loglik, sm.llf, rtol=1e-8)
