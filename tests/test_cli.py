@@ -1,0 +1,109 @@
+"""The instructor command: ``python -m hlmtutor assignment`` (and the ``hlmtutor`` script)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hlmtutor.__main__ import main
+
+NOTEBOOK = "a1-descriptives-centering.ipynb"
+
+
+def write_roster(folder: Path, text: str) -> Path:
+    path = folder / "roster.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(["assignment", *args])
+    captured = capsys.readouterr()
+    assert captured.out == "", "messages go to stderr"
+    return code, captured.err
+
+
+def test_good_roster_writes_notebooks_data_and_key(tmp_path, capsys):
+    roster = write_roster(tmp_path, "student_id,name\ns001,Ada\ns002,Ben\n")
+    out = tmp_path / "class"
+    code, err = run(capsys, "--students", str(roster), "--out", str(out), "--assignments", "a1")
+    assert code == 0
+    assert "for 2 students" in err and "answer_key.csv" in err
+    for student in ("s001", "s002"):
+        assert (out / student / NOTEBOOK).is_file()
+        assert (out / student / "a1-data.csv").is_file()
+    key = pd.read_csv(out / "answer_key.csv")
+    assert set(key["assignment"]) == {"a1"} and key["student_id"].nunique() == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name,email\nAda,a@x\n", ["'student_id'", "'name', 'email'"]),
+        ("student_id\ns1\ns2\ns1\n", ["duplicated", "s1"]),
+        ("student_id\n", ["no students"]),
+        ("", ["empty"]),
+    ],
+    ids=["missing-column", "duplicate-ids", "no-rows", "empty-file"],
+)
+def test_bad_rosters_exit_1_with_a_message_and_write_nothing(tmp_path, capsys, text, expected):
+    roster = write_roster(tmp_path, text)
+    out = tmp_path / "class"
+    code, err = run(capsys, "--students", str(roster), "--out", str(out))
+    assert code == 1
+    assert err.startswith("hlmtutor assignment: error:")
+    for fragment in expected:
+        assert fragment in err
+    assert not out.exists()
+
+
+def test_missing_roster_file(tmp_path, capsys):
+    code, err = run(capsys, "--students", str(tmp_path / "none.csv"), "--out", str(tmp_path))
+    assert code == 1 and "no such file" in err
+
+
+def test_unknown_assignment_lists_the_known_ones(tmp_path, capsys):
+    roster = write_roster(tmp_path, "student_id\ns1\n")
+    code, err = run(capsys, "--students", str(roster), "--out", str(tmp_path / "o"),
+                    "--assignments", "a1,a9")  # fmt: skip
+    assert code == 1 and "'a9'" in err and "a1, a2, a3" in err
+
+
+def test_existing_notebooks_are_kept_unless_overwrite(tmp_path, capsys):
+    roster = write_roster(tmp_path, "student_id\ns001\n")
+    out = tmp_path / "class"
+    args = ["--students", str(roster), "--out", str(out), "--assignments", "a1"]
+    assert run(capsys, *args)[0] == 0
+    work = out / "s001" / NOTEBOOK
+    work.write_text("student's work", encoding="utf-8")
+
+    code, err = run(capsys, *args)
+    assert code == 1 and "--overwrite" in err and NOTEBOOK in err
+    assert work.read_text(encoding="utf-8") == "student's work"
+
+    assert run(capsys, *args, "--overwrite")[0] == 0
+    assert work.read_text(encoding="utf-8") != "student's work"
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["assignment", "--out", "x"])
+    assert stop.value.code == 2
+    assert "--students" in capsys.readouterr().err
+
+
+def test_help_as_module_and_console_script():
+    done = subprocess.run([sys.executable, "-m", "hlmtutor", "assignment", "--help"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0
+    for fragment in ("--students", "--overwrite", "student_id", "answer_key.csv"):
+        assert fragment in done.stdout
+    script = Path(sys.executable).parent / "hlmtutor"
+    if not script.exists():
+        pytest.skip("the hlmtutor console script is not installed in this environment")
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "assignment" in done.stdout
