@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import re
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from sphinx.util.matching import Matcher
+from test_chapters import toc_names
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,18 +131,8 @@ def test_config_paths_exist() -> None:
         assert (ROOT / path).is_file(), f"_config.yml names {path}, which does not exist"
 
 
-def _toc_files(entry: dict) -> Iterator[str]:
-    for key in ("root", "file"):
-        if key in entry:
-            yield entry[key]
-    for key in ("parts", "chapters", "sections"):
-        for child in entry.get(key, []):
-            yield from _toc_files(child)
-
-
 def test_every_toc_file_exists() -> None:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    names = list(_toc_files(toc))
+    names = toc_names()
     assert len(names) > 10
     missing = [n for n in names if not any((ROOT / f"{n}{s}").is_file() for s in (".md", ".ipynb"))]
     assert not missing, f"_toc.yml lists files that do not exist: {missing}"

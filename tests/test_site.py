@@ -29,10 +29,10 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import nbformat
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 import notebook_download  # noqa: E402  (the book's local Sphinx extension)
+from test_chapters import is_notebook, toc_names  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -54,25 +54,13 @@ FULL_MODEL_PAGE = "book/07-full-model.html"
 # --- the pages to visit ------------------------------------------------------------------------
 
 
-def _toc_files(entry: dict) -> Iterator[str]:
-    for key in ("root", "file"):
-        if key in entry:
-            yield entry[key]
-    for key in ("parts", "chapters", "sections"):
-        for child in entry.get(key, []):
-            yield from _toc_files(child)
-
-
 def toc_pages() -> list[str]:
     """The HTML path of every page in ``_toc.yml``, the root page as ``index.html``."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [f"{name}.html" for name in _toc_files(toc)]
-    return ["index.html", *pages]
+    return ["index.html", *(f"{name}.html" for name in toc_names())]
 
 
-def is_notebook_source(html_page: str) -> bool:
-    source = ROOT / Path(html_page).with_suffix(".md")
-    return source.exists() and "kernelspec:" in source.read_text().split("\n---", 1)[0]
+def is_notebook_page(html_page: str) -> bool:
+    return is_notebook(ROOT / Path(html_page).with_suffix(".md"))
 
 
 # --- R's key numbers ---------------------------------------------------------------------------
@@ -316,7 +304,7 @@ def test_page_loads_cleanly(browser: Browser, base_url: str, page_path: str) -> 
     assert not problems, f"{page_path}:\n  " + "\n  ".join(dict.fromkeys(problems))
 
 
-@pytest.mark.parametrize("page_path", [p for p in toc_pages() if is_notebook_source(p)])
+@pytest.mark.parametrize("page_path", [p for p in toc_pages() if is_notebook_page(p)])
 def test_notebook_download(browser: Browser, base_url: str, page_path: str) -> None:
     """A notebook page's download menu offers a valid ``.ipynb`` of the page."""
     browser.visit(base_url + page_path)
