@@ -82,20 +82,13 @@ def decompose(cp: CrossProducts, theta: np.ndarray) -> Decomposition:
     """Evaluate the GLS pieces at theta (see the module docstring for the algebra)."""
     factor = theta_to_factor(np.asarray(theta, dtype=float), cp.q)
     if cp.q == 1:
-        lam = factor[0, 0]
-        m = 1.0 + lam * lam * cp.ztz[:, 0, 0]
-        chol_m = np.sqrt(m)[:, None, None]
-        scaled = (lam / chol_m[:, 0, 0])[:, None] * cp.zta[:, 0, :]
-        logdet_v = float(np.sum(np.log(m)))
-        correction = scaled.T @ scaled
+        scaled, chol_m, logdet_v = _solve_q1(cp, factor)
+    elif cp.q == 2:
+        scaled, chol_m, logdet_v = _solve_q2(cp, factor)
     else:
-        lzzl = np.einsum("ji,gjk,kl->gil", factor, cp.ztz, factor)
-        m = lzzl + np.eye(cp.q)
-        chol_m = np.linalg.cholesky(m)
-        w = np.einsum("ji,gjk->gik", factor, cp.zta)
-        scaled = np.linalg.solve(chol_m, w)
-        logdet_v = 2.0 * float(np.sum(np.log(np.diagonal(chol_m, axis1=1, axis2=2))))
-        correction = np.einsum("gki,gkj->ij", scaled, scaled)
+        scaled, chol_m, logdet_v = _solve_general(cp, factor)
+    flat = scaled.reshape(-1, scaled.shape[-1])
+    correction = flat.T @ flat  # sum over groups of S_g' S_g, one BLAS call
     ava = cp.ata - correction
     upper = np.linalg.cholesky(ava).T
     p = cp.p
@@ -103,6 +96,45 @@ def decompose(cp: CrossProducts, theta: np.ndarray) -> Decomposition:
     beta = np.linalg.solve(rx, upper[:p, p]) if p else np.zeros(0)
     pwrss = float(upper[p, p] ** 2)
     return Decomposition(logdet_v, rx, beta, pwrss, factor, chol_m)
+
+
+def _solve_q1(cp: CrossProducts, factor: np.ndarray):
+    """Scalar groups: M_g = 1 + lambda^2 Z_g'Z_g."""
+    lam = factor[0, 0]
+    m = 1.0 + lam * lam * cp.ztz[:, 0, 0]
+    root = np.sqrt(m)
+    scaled = ((lam / root)[:, None] * cp.zta[:, 0, :])[:, None, :]
+    return scaled, root[:, None, None], float(np.sum(np.log(m)))
+
+
+def _solve_q2(cp: CrossProducts, factor: np.ndarray):
+    """2 x 2 groups: the Cholesky factor of M_g and the triangular solve in closed form."""
+    l11, l21, l22 = factor[0, 0], factor[1, 0], factor[1, 1]
+    z11, z12, z22 = cp.ztz[:, 0, 0], cp.ztz[:, 0, 1], cp.ztz[:, 1, 1]
+    # L'Z'ZL for L = [[l11, 0], [l21, l22]]
+    a = l11 * (l11 * z11 + l21 * z12) + l21 * (l11 * z12 + l21 * z22) + 1.0
+    b = l22 * (l11 * z12 + l21 * z22)
+    c = l22 * l22 * z22 + 1.0
+    c11 = np.sqrt(a)
+    c21 = b / c11
+    c22 = np.sqrt(c - c21 * c21)
+    w1 = l11 * cp.zta[:, 0, :] + l21 * cp.zta[:, 1, :]
+    w2 = l22 * cp.zta[:, 1, :]
+    s1 = w1 / c11[:, None]
+    s2 = (w2 - c21[:, None] * s1) / c22[:, None]
+    chol = np.zeros((len(a), 2, 2))
+    chol[:, 0, 0], chol[:, 1, 0], chol[:, 1, 1] = c11, c21, c22
+    logdet = 2.0 * float(np.sum(np.log(c11) + np.log(c22)))
+    return np.stack([s1, s2], axis=1), chol, logdet
+
+
+def _solve_general(cp: CrossProducts, factor: np.ndarray):
+    """Any q: batched Cholesky and solve."""
+    m = factor.T @ cp.ztz @ factor + np.eye(cp.q)
+    chol = np.linalg.cholesky(m)
+    scaled = np.linalg.solve(chol, factor.T @ cp.zta)
+    logdet = 2.0 * float(np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2))))
+    return scaled, chol, logdet
 
 
 def profiled_criterion(cp: CrossProducts, theta: np.ndarray, reml: bool) -> float:
@@ -113,8 +145,10 @@ def profiled_criterion(cp: CrossProducts, theta: np.ndarray, reml: bool) -> floa
         return np.inf
     if reml:
         dof = cp.n - cp.p
-        return d.logdet_v + d.logdet_xvx + dof * (1.0 + LOG_2PI + np.log(d.pwrss / dof))
-    return d.logdet_v + cp.n * (1.0 + LOG_2PI + np.log(d.pwrss / cp.n))
+        value = d.logdet_v + d.logdet_xvx + dof * (1.0 + LOG_2PI + np.log(d.pwrss / dof))
+    else:
+        value = d.logdet_v + cp.n * (1.0 + LOG_2PI + np.log(d.pwrss / cp.n))
+    return value if np.isfinite(value) else np.inf
 
 
 def varpar_deviance(cp: CrossProducts, varpar: np.ndarray, reml: bool) -> float:

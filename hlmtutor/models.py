@@ -22,6 +22,7 @@ from ._lmer_summary import LmerSummary
 __all__ = ["lmer", "LmerResult", "LmerSummary", "icc", "anova"]
 
 OPTIMIZERS = ("powell", "nelder-mead", "lbfgsb")
+GRADIENT_TOL = 2e-3  # lme4's check.conv.grad tolerance
 SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance
 SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
 
@@ -70,6 +71,22 @@ def _check_rank(design: DesignMatrix, what: str) -> None:
                 f"combination of {design.names[: k - 1]}. Remove that term (lme4 would drop "
                 "the column) or check the data."
             )
+
+
+def _projected_gradient(objective, theta, lower) -> float:
+    """max |gradient| of the criterion at theta, ignoring pushes against a bound (lme4's check)."""
+    step = 1e-5
+    grad = np.zeros(len(theta))
+    for k in range(len(theta)):
+        up, down = theta.copy(), theta.copy()
+        up[k] += step
+        down[k] -= step
+        if np.isfinite(lower[k]) and down[k] < lower[k]:
+            grad[k] = (objective(up) - objective(theta)) / step
+            grad[k] = min(grad[k], 0.0)  # at the bound only a negative slope is a failure
+        else:
+            grad[k] = (objective(up) - objective(down)) / (2 * step)
+    return float(np.max(np.abs(grad))) if len(grad) else 0.0
 
 
 def _minimize(objective, start, bounds, method):
@@ -165,22 +182,24 @@ class LmerResult:
         best = None
         for method in methods:
             result = _minimize(objective, start, bounds, method)
+            gradient = _projected_gradient(objective, result.x, lower)
             if best is None or result.fun < best[1].fun - 1e-10:
-                best = (method, result)
-            # Powell from lme4's start found lme4's optimum on every model tried; the other
-            # methods are only needed when it fails, or to check a ridge with q > 1.
-            if optimizer is None and result.success and np.isfinite(result.fun):
-                if self._cp.q == 1 or method != "powell":
-                    break
-                start = result.x
-        method, result = best
+                best = (method, result, gradient)
+            # Powell from lme4's start reached lme4's optimum on every model tried; the next
+            # method is tried only when the last one fails lme4's gradient check.
+            if result.success and np.isfinite(result.fun) and gradient < GRADIENT_TOL:
+                break
+        method, result, gradient = best
         self.optimizer = method
-        self.converged = bool(result.success and np.isfinite(result.fun))
+        self.converged = bool(np.isfinite(result.fun) and gradient < GRADIENT_TOL)
         theta = np.where(np.isfinite(lower), np.maximum(result.x, 0.0), result.x)
         # A theta of ~1e-9 is the boundary: put it there, as lme4 reports 0.
         self.theta = np.where(np.isfinite(lower) & (theta < 1e-7), 0.0, theta)
         if not self.converged:
-            self._warn(f"Model failed to converge ({method}: {result.message})")
+            self._warn(
+                f"Model failed to converge with max|grad| = {gradient:.6g} (tol = "
+                f"{GRADIENT_TOL}); optimizer {method}: {result.message}"
+            )
         if self.is_singular:
             self._warn(SINGULAR_MESSAGE)
         for note in self.identification_notes:
