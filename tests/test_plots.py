@@ -114,12 +114,21 @@ def test_plot_shrinkage_draws_both_estimates_arrows_and_population():
     ax = plot_shrinkage(
         ols, mixed, x="(Intercept)", y="ses_cwc", population={"(Intercept)": 51, "ses_cwc": 0.05}
     )
-    start, end = ax.collections
+    start, end, arrows = ax.collections
     assert np.allclose(start.get_offsets(), ols.to_numpy())
     assert np.allclose(end.get_offsets(), mixed.to_numpy())
-    assert len(ax.texts) == 3
+    # Each arrow starts at the separate estimate and points to the pooled one.
+    assert np.allclose(arrows.get_offsets(), ols.to_numpy())
+    assert np.allclose(np.column_stack([arrows.U, arrows.V]), (mixed - ols).to_numpy())
     assert ax.lines[-1].get_label() == "fixed effects"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("(Intercept)", "ses_cwc")
+
+
+def test_plot_shrinkage_skips_arrows_of_groups_with_missing_coefficients():
+    ols = pd.DataFrame({"a": [1.0, np.nan], "b": [2.0, 3.0]}, index=[1, 2])
+    mixed = pd.DataFrame({"a": [1.5, 2.0], "b": [2.5, 3.0]}, index=[1, 2])
+    ax = plot_shrinkage(ols, mixed, x="a", y="b")
+    assert len(ax.collections[2].U) == 1
 
 
 def test_plot_shrinkage_names_missing_column_and_mismatched_groups():
