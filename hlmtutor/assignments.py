@@ -27,6 +27,7 @@ __all__ = [
     "answer_key",
     "assignment_data",
     "read_roster",
+    "student_notebook",
     "student_seed",
     "write_assignments",
 ]
@@ -39,7 +40,20 @@ _SEED_SALT = "hlmtutor-assignment:"
 
 @dataclass(frozen=True)
 class Task:
-    """One graded quantity of an assignment (a row of the answer key)."""
+    """One graded quantity of an assignment (a row of the answer key).
+
+    Attributes
+    ----------
+    key : str
+        Short name, the ``task`` column of the answer key.
+    quantity : str
+        What is asked, in words.
+    expected : callable
+        ``expected(data) -> float``: the right value for a student's data, computed as the
+        :mod:`hlmtutor.check` function of the task computes it.
+    tolerance : str
+        The tolerance that check accepts, in words.
+    """
 
     key: str
     quantity: str
@@ -49,7 +63,21 @@ class Task:
 
 @dataclass(frozen=True)
 class Assignment:
-    """An assignment: its notebook, the design of its data and its graded tasks."""
+    """An assignment: its notebook, the design of its data and its graded tasks.
+
+    Attributes
+    ----------
+    name : str
+        ``"a1"``, ``"a2"`` or ``"a3"``.
+    title : str
+        The assignment's title.
+    notebook : str
+        File name of its notebook in ``book/assignments``.
+    design : dict
+        Keyword arguments of :func:`~hlmtutor.simulate.simulate_classrooms` (without the seed).
+    tasks : tuple of Task
+        The graded tasks, in the notebook's order.
+    """
 
     name: str
     title: str
@@ -237,12 +265,40 @@ def _read_notebook(path: Path):
     return jupytext.read(path)
 
 
-def student_notebook(source: Path, student_id: str):
-    """The notebook at ``source`` (MyST or ipynb) with ``student_id`` injected.
+def student_notebook(source: str | Path, student_id: str):
+    """A student's copy of an assignment notebook, with their id injected.
 
-    As papermill does, a cell tagged ``injected-parameters`` that sets ``student_id`` goes
-    right after the cell tagged ``parameters``; outputs are cleared.
+    Parameters
+    ----------
+    source : str or Path
+        The assignment notebook, MyST markdown (``.md``, read with jupytext) or ``.ipynb``.
+    student_id : str
+        The student's id.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A valid nbformat 4 notebook, outputs cleared, ready for ``nbformat.write``.
+
+    Raises
+    ------
+    ValueError
+        The notebook has no cell tagged ``parameters``.
+
+    Notes
+    -----
+    As papermill does, a code cell tagged ``injected-parameters`` that sets
+    ``student_id = '<id>'`` goes right after the cell tagged ``parameters``, so the
+    notebook's default id is overridden. (No R counterpart.)
+
+    Examples
+    --------
+    >>> notebook = student_notebook(_default_source() / "a1-descriptives-centering.md", "s001")
+    >>> [cell.source.splitlines()[-1] for cell in notebook.cells
+    ...  if "injected-parameters" in cell.metadata.get("tags", [])]
+    ["student_id = 's001'"]
     """
+    source = Path(source)
     import nbformat
 
     notebook = _read_notebook(source)
