@@ -193,8 +193,12 @@ class LmerResult:
         self.optimizer = method
         self.converged = bool(np.isfinite(result.fun) and gradient < GRADIENT_TOL)
         theta = np.where(np.isfinite(lower), np.maximum(result.x, 0.0), result.x)
-        # A theta of ~1e-9 is the boundary: put it there, as lme4 reports 0.
-        self.theta = np.where(np.isfinite(lower) & (theta < 1e-7), 0.0, theta)
+        # Powell creeps towards a bound without landing on it; lme4's BOBYQA lands on it.
+        # Put near-zero diagonal elements on the bound when that fits at least as well.
+        snapped = np.where(np.isfinite(lower) & (theta < 1e-3), 0.0, theta)
+        if np.any(snapped != theta) and objective(snapped) <= objective(theta) + 1e-7:
+            theta = snapped
+        self.theta = theta
         if not self.converged:
             self._warn(
                 f"Model failed to converge with max|grad| = {gradient:.6g} (tol = "

@@ -16,6 +16,7 @@ REF = Path(__file__).parent / "reference" / "models"
 EST_RTOL = 1e-4  # estimates and standard errors
 DF_RTOL = 1e-3  # Satterthwaite df
 VC_RTOL = 1e-3  # variance components
+VC_ATOL = 1e-5  # a variance on the boundary (1e-6) is optimizer noise
 
 
 def _ref(name: str) -> pd.DataFrame:
@@ -59,11 +60,14 @@ MODELS = {
     "own_noint": ("y ~ 0 + sex + x + (0 + x | g)", _own, True),
     "own_order": ("y ~ sex:x + x + (x | g)", _own, True),
     "own_singular": ("flat ~ 1 + (1 | g)", _own, True),
+    "own_factors": ("y ~ sex * grp3 + flag + (1 + sex | g)", _own, True),
     "own_ml0": ("y ~ x + (1 | g)", _own, False),
     "own_ml1": ("y ~ x + sex + (1 + x | g)", _own, False),
 }
-# Models whose random-slope variance the data cannot identify (slope constant within groups).
+# Models whose random-slope variance the data cannot identify (slope constant within groups),
+# and a fit on the boundary (correlation -1, slope SD 0.002) where lme4 stops short of the optimum.
 UNIDENTIFIED = {"guide_full"}
+BOUNDARY = {"own_factors"}
 
 _cache: dict[str, LmerResult] = {}
 
@@ -87,8 +91,8 @@ def test_fixed_effects_match_lmertest(name):
     np.testing.assert_allclose(result["Std. Error"], ref["Std. Error"], rtol=EST_RTOL)
     np.testing.assert_allclose(result["t value"], ref["t value"], rtol=EST_RTOL)
     np.testing.assert_allclose(result["df"], ref["df"], rtol=DF_RTOL)
-    # p-values: same df tolerance carried through the t distribution
-    np.testing.assert_allclose(result["Pr(>|t|)"], ref["Pr(>|t|)"], rtol=5e-3, atol=1e-300)
+    # p-values: the df tolerance carried through the t tail (relative on the log scale)
+    np.testing.assert_allclose(np.log(result["Pr(>|t|)"]), np.log(ref["Pr(>|t|)"]), rtol=1e-3)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -109,7 +113,7 @@ def test_scalars_match_lme4(name):
         assert np.isnan(result.reml_criterion)
 
 
-@pytest.mark.parametrize("name", sorted(set(MODELS) - UNIDENTIFIED))
+@pytest.mark.parametrize("name", sorted(set(MODELS) - UNIDENTIFIED - BOUNDARY))
 def test_variance_components_match_lme4(name):
     result = fit(name)
     ref = _ref(f"{name}_varcorr.csv")
@@ -119,7 +123,7 @@ def test_variance_components_match_lme4(name):
             np.testing.assert_allclose(result.sigma**2, row["vcov"], rtol=VC_RTOL)
         elif pd.isna(row["var2"]):
             np.testing.assert_allclose(
-                cov.loc[row["var1"], row["var1"]], row["vcov"], rtol=VC_RTOL, atol=1e-10
+                cov.loc[row["var1"], row["var1"]], row["vcov"], rtol=VC_RTOL, atol=VC_ATOL
             )
         else:
             np.testing.assert_allclose(
@@ -128,15 +132,15 @@ def test_variance_components_match_lme4(name):
     np.testing.assert_allclose(result.theta, _ref(f"{name}_theta.csv")["theta"], atol=2e-4)
 
 
-@pytest.mark.parametrize("name", sorted(set(MODELS) - UNIDENTIFIED))
+@pytest.mark.parametrize("name", sorted(set(MODELS) - UNIDENTIFIED - BOUNDARY))
 def test_varcorr_table_layout(name):
     table = fit(name).varcorr
     ref = _ref(f"{name}_varcorr.csv")
     assert list(table.columns[:5]) == ["Groups", "Name", "Variance", "Std.Dev.", "Corr"]
     assert table["Groups"].iloc[-1] == "Residual"
     variances = ref[ref["var2"].isna()]
-    np.testing.assert_allclose(table["Variance"], variances["vcov"], rtol=VC_RTOL, atol=1e-10)
-    np.testing.assert_allclose(table["Std.Dev."], variances["sdcor"], rtol=VC_RTOL, atol=1e-10)
+    np.testing.assert_allclose(table["Variance"], variances["vcov"], rtol=VC_RTOL, atol=VC_ATOL)
+    np.testing.assert_allclose(table["Std.Dev."], variances["sdcor"], rtol=VC_RTOL, atol=VC_ATOL)
     correlations = ref[ref["var2"].notna()]["sdcor"].to_numpy()
     np.testing.assert_allclose(table["Corr"].dropna(), correlations[: len(table["Corr"].dropna())],
                                atol=1e-3)  # fmt: skip
@@ -168,6 +172,19 @@ def test_random_effects_and_coefficients(name):
         assert [str(v) for v in table.index] == [str(v) for v in ref.index], attr
         assert list(table.columns) == list(ref.columns), attr
         np.testing.assert_allclose(table, ref, rtol=1e-3, atol=1e-4, err_msg=attr)
+
+
+def test_boundary_fit_matches_lme4_within_its_flatness():
+    """Correlation -1: the slope SD (0.002) moves by 1e-5 without changing the criterion."""
+    result = fit("own_factors")
+    ref = _ref("own_factors_varcorr.csv")
+    sd = ref[ref["var2"].isna()]["sdcor"].to_numpy()
+    np.testing.assert_allclose(result.varcorr["Std.Dev."], sd, rtol=1e-4, atol=5e-5)
+    corr = ref[ref["var2"].notna()]["sdcor"].iloc[0]
+    np.testing.assert_allclose(result.varcorr["Corr"].iloc[1], corr, atol=1e-4)
+    assert result.is_singular
+    ref_crit = _ref("own_factors_scalars.csv")["reml_criterion"].iloc[0]
+    assert result.reml_criterion <= ref_crit + 1e-6
 
 
 def test_guide_full_identified_quantities():
@@ -252,6 +269,9 @@ def _summary_lines(name: str) -> tuple[list[str], list[str]]:
     # R does not print hlmtutor's notes about dropped rows at the end
     mine = [line for line in mine if line not in result.messages]
     ref = (REF / f"{name}_summary.txt").read_text(encoding="utf-8").splitlines()
+    # lme4's optimizer report (nloptwrap's code, then its messages) has no counterpart here
+    if any(line.startswith("optimizer (") for line in ref):
+        ref = ref[: next(i for i, line in enumerate(ref) if line.startswith("optimizer ("))]
     return mine, ref
 
 
@@ -279,7 +299,7 @@ def test_summary_text_of_means_as_outcomes_equals_r():
 
 
 @pytest.mark.parametrize(
-    "name", sorted(set(MODELS) - {"guide_null", "hsb_means", "guide_full", "own_singular"})
+    "name", sorted(set(MODELS) - {"guide_null", "hsb_means", "guide_full"} - BOUNDARY)
 )
 def test_summary_text_matches_r_up_to_optimizer_noise(name):
     mine, ref = _summary_lines(name)

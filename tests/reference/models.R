@@ -112,13 +112,14 @@ y[sample(n, 5)] <- NA
 x[sample(n, 3)] <- NA
 e <- rnorm(n)
 flat <- 5 + e - ave(e, gi)  # every group mean is 5: the group variance is estimated at 0
-own <- data.frame(y = unname(y), x, sex, grp3, g, flat)
+own <- data.frame(y = unname(y), x, sex, grp3, g, flat, flag = x > 0.5)
 wcsv(own, "own_data.csv", row.names = FALSE)
 dump_fit(lmer(y ~ x + sex + grp3 + (1 | g), data = own), "own_ri")
 dump_fit(lmer(y ~ x * sex + grp3 + (1 + x | g), data = own), "own_rs")
 dump_fit(lmer(y ~ 0 + sex + x + (0 + x | g), data = own), "own_noint")
 dump_fit(lmer(y ~ sex:x + x + (x | g), data = own), "own_order")
 dump_fit(lmer(flat ~ 1 + (1 | g), data = own), "own_singular")
+dump_fit(lmer(y ~ sex * grp3 + flag + (1 + sex | g), data = own), "own_factors")
 ml0 <- lmer(y ~ x + (1 | g), data = own, REML = FALSE)
 ml1 <- lmer(y ~ x + sex + (1 + x | g), data = own, REML = FALSE)
 dump_fit(ml0, "own_ml0")
