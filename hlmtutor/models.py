@@ -8,6 +8,7 @@ method, then lmerTest's Satterthwaite degrees of freedom (``hlmtutor._satterthwa
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from functools import cached_property
 
@@ -782,14 +783,33 @@ def icc(result: LmerResult) -> float:
     return tau00 / (tau00 + result.sigma**2)
 
 
+def _caller_names(models, frame) -> list[str]:
+    """Name positional models by the caller's variables, as R names anova() rows."""
+    caller = frame.f_back if frame is not None else None
+    scopes = [caller.f_locals, caller.f_globals] if caller is not None else []
+    names = []
+    for i, model in enumerate(models):
+        found = next(
+            (
+                k
+                for scope in scopes
+                for k, v in scope.items()
+                if v is model and not k.startswith("_")
+            ),
+            None,
+        )
+        names.append(found if found and found not in names else f"model{i + 1}")
+    return names
+
+
 def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
     """Likelihood-ratio tests between nested models, as lme4's ``anova(m0, m1)``.
 
     Parameters
     ----------
     *models, **named : LmerResult
-        Two or more fits of the same data; keyword names name the rows (default
-        ``model1``, ``model2``, ...).
+        Two or more fits of the same data. Rows are named by keyword, else by the caller's
+        variable names (as R does), else ``model1``, ``model2``, ...
 
     Returns
     -------
@@ -817,7 +837,10 @@ def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
     >>> list(table.index), int(table.loc["m1", "Df"])
     (['m0', 'm1'], 1)
     """
-    fits = {f"model{i + 1}": m for i, m in enumerate(models)}
+    fits = dict(zip(_caller_names(models, inspect.currentframe()), models, strict=True))
+    clash = set(fits) & set(named)
+    if clash:
+        raise ValueError(f"Two models are named {sorted(clash)}; give each a distinct name.")
     fits.update(named)
     if len(fits) < 2:
         raise ValueError("anova() compares two or more models, e.g. anova(m0, m1).")
