@@ -551,26 +551,39 @@ class LmerResult:
         return LmerSummary(self, data_name)
 
     def confint(self, level: float = 0.95, method: str = "Wald") -> pd.DataFrame:
-        """Confidence intervals as lme4's ``confint(m, method = "Wald")``.
+        """Confidence intervals as lme4's ``confint(m, level, method)``.
 
         Parameters
         ----------
         level : float, default 0.95
-        method : {"Wald"}
-            Wald intervals estimate +/- z SE for the fixed effects; the rows of the variance
+        method : {"Wald", "profile"}
+            ``"Wald"``: estimate +/- z SE for the fixed effects; the rows of the variance
             parameters (``.sig01``, ..., ``.sigma``) are NaN, as in lme4.
+            ``"profile"`` (random-intercept models): likelihood-profile intervals for the
+            random-intercept SD (``.sig01``), the residual SD (``.sigma``) and every fixed effect.
 
         Returns
         -------
         pandas.DataFrame
-            Columns named as R names them, e.g. ``2.5 %`` and ``97.5 %``.
+            Rows ``.sig01``, ..., ``.sigma``, then the fixed effects; columns named as R names
+            them, e.g. ``2.5 %`` and ``97.5 %``.
+
+        Notes
+        -----
+        As lme4's ``profile()`` does, the profile uses the ML deviance (a REML fit is refitted
+        by ML): the interval holds the values whose profiled deviance exceeds the minimum by
+        at most ``qchisq(level, 1)``. lme4 interpolates its profile with splines, so its limits
+        differ from these exact roots in the fourth or fifth digit.
         """
         if not 0 < level < 1:
             raise ValueError(f"level must be between 0 and 1, e.g. 0.95, not {level!r}.")
-        if method != "Wald":
-            raise ValueError(f"method must be 'Wald', not {method!r}.")
         low, high = (1 - level) / 2, 1 - (1 - level) / 2
         columns = [_percent_label(low), _percent_label(high)]
+        names = [f".sig{i + 1:02d}" for i in range(self._n_theta)] + [".sigma"]
+        if method == "profile":
+            return _profile_intervals(self, level, names, columns)
+        if method != "Wald":
+            raise ValueError(f"method must be 'Wald' or 'profile', not {method!r}.")
         z = stats.norm.ppf(high)
         beta = self.params
         se = np.sqrt(np.diag(self.vcov.to_numpy()))
@@ -578,7 +591,6 @@ class LmerResult:
             {columns[0]: beta.to_numpy() - z * se, columns[1]: beta.to_numpy() + z * se},
             index=beta.index,
         )
-        names = [f".sig{i + 1:02d}" for i in range(self._n_theta)] + [".sigma"]
         variance = pd.DataFrame(np.nan, index=names, columns=columns)
         return pd.concat([variance, fixed])
 
@@ -631,6 +643,92 @@ class LmerResult:
             f"<LmerResult {self.formula!r} fit by {kind}: {self.nobs} obs, {self.ngroups} "
             f"groups of {self.group}>"
         )
+
+
+def _profile_root(excess, estimate: float, floor: float) -> tuple[float, float]:
+    """Where ``excess`` (profiled deviance - minimum - cutoff) crosses 0 below and above."""
+    if excess(floor) <= 0:
+        lower = floor
+    else:
+        lower = optimize.brentq(excess, floor, estimate, xtol=1e-10)
+    step = max(abs(estimate), 1e-3)
+    upper_bracket = estimate + step
+    while excess(upper_bracket) <= 0:
+        step *= 2
+        upper_bracket = estimate + step
+    upper = optimize.brentq(excess, estimate, upper_bracket, xtol=1e-10)
+    return lower, upper
+
+
+def _min_over_theta(objective, theta_hat: float) -> float:
+    """Minimise a function of the scalar theta of a random-intercept model over [0, big]."""
+    big = 10.0 * (theta_hat + 1.0)
+    result = optimize.minimize_scalar(
+        objective, bounds=(0.0, big), method="bounded", options={"xatol": 1e-10}
+    )
+    return float(min(result.fun, objective(0.0)))
+
+
+def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.DataFrame:
+    """lme4's profile intervals for a random-intercept model, from the ML deviance."""
+    if result._cp.q != 1:
+        raise ValueError(
+            "method='profile' is available for random-intercept models (1 | g); for this "
+            f"model ({result._random_names} random effects) use method='Wald'."
+        )
+    ml = result.refit_ml()
+    cp, theta_hat, sigma_hat = ml._cp, float(ml.theta[0]), ml.sigma
+    cutoff = stats.chi2.ppf(level, 1)
+    base = _reml.varpar_deviance(cp, np.array([theta_hat, sigma_hat]), False)
+
+    def deviance(theta, sigma):
+        return _reml.varpar_deviance(cp, np.array([theta, sigma]), False)
+
+    def sd_excess(sd):
+        # fix the random-intercept SD; the ML deviance is minimised over sigma (beta profiled)
+        fit = optimize.minimize_scalar(
+            lambda log_s: deviance(sd / np.exp(log_s), np.exp(log_s)),
+            bounds=(np.log(sigma_hat) - 5, np.log(sigma_hat) + 5),
+            method="bounded",
+            options={"xatol": 1e-10},
+        )
+        return fit.fun - base - cutoff
+
+    def sigma_excess(sigma):
+        return _min_over_theta(lambda t: deviance(t, sigma), theta_hat) - base - cutoff
+
+    rows = [
+        _profile_root(sd_excess, theta_hat * sigma_hat, 0.0),
+        _profile_root(sigma_excess, sigma_hat, sigma_hat * 1e-3),
+    ]
+    p = cp.p
+    for j in range(p):
+        keep = [k for k in range(p) if k != j]
+
+        def beta_excess(b, j=j, keep=keep):
+            # beta_j fixed at b: drop its column and move b x_j into an offset
+            transform = np.zeros((p + 1, p))
+            transform[keep, range(p - 1)] = 1.0
+            transform[p, p - 1] = 1.0
+            transform[j, p - 1] = -b
+            reduced = _reml.CrossProducts(
+                n=cp.n,
+                p=p - 1,
+                q=cp.q,
+                ztz=cp.ztz,
+                zta=cp.zta @ transform,
+                ata=transform.T @ cp.ata @ transform,
+            )
+            crit = _min_over_theta(
+                lambda t: _reml.profiled_criterion(reduced, np.array([t]), False), theta_hat
+            )
+            return crit - base - cutoff
+
+        estimate = float(ml.params.iloc[j])
+        se = float(np.sqrt(ml.vcov.iloc[j, j]))
+        rows.append(_profile_root(beta_excess, estimate, estimate - 20 * se))
+    index = names + list(result.params.index)
+    return pd.DataFrame(rows, index=index, columns=columns)
 
 
 def _percent_label(p: float) -> str:

@@ -78,7 +78,7 @@ vc <- VarCorr(full_model)$classroom_id
 treated <- vc[1, 1] + 2 * vc[1, 2] + vc[2, 2]
 wcsv(data.frame(intervention = c(0, 1), variance = c(vc[1, 1], treated)),
      "guide_full_identified.csv", row.names = FALSE)
-ci <- suppressMessages(confint(null_model, method = "profile", oldNames = FALSE))
+ci <- suppressMessages(confint(null_model, method = "profile"))
 wcsv(data.frame(term = rownames(ci), ci, check.names = FALSE), "guide_null_confint_profile.csv",
      row.names = FALSE)
 
@@ -89,7 +89,11 @@ hsb <- merge(students, schools[, c("School", "Sector")], by = "School", sort = F
 hsb <- hsb[order(match(hsb$School, unique(students$School))), ]
 hsb$ses_c <- hsb$SES - ave(hsb$SES, hsb$School)
 dump_fit(lmer(MathAch ~ 1 + (1 | School), data = hsb), "hsb_null")
-dump_fit(lmer(MathAch ~ MEANSES + (1 | School), data = hsb), "hsb_means")
+hsb_means <- lmer(MathAch ~ MEANSES + (1 | School), data = hsb)
+dump_fit(hsb_means, "hsb_means")
+ci <- suppressMessages(confint(hsb_means, method = "profile", level = 0.9))
+wcsv(data.frame(term = rownames(ci), ci, check.names = FALSE), "hsb_means_confint_profile.csv",
+     row.names = FALSE)
 dump_fit(lmer(MathAch ~ ses_c + (ses_c | School), data = hsb), "hsb_random_coef")
 dump_fit(lmer(MathAch ~ MEANSES + Sector + ses_c + MEANSES:ses_c + Sector:ses_c + (ses_c | School),
               data = hsb), "hsb_slopes")
