@@ -99,10 +99,46 @@ def _minimize(objective, start, bounds, method):
 
 
 class LmerResult:
-    """A fitted linear mixed model (see :func:`lmer`).
+    """A fitted linear mixed model (returned by :func:`lmer`).
 
-    Attributes are named after lme4's accessors: ``fixef``, ``ranef``, ``coef``, ``vcov``,
-    ``sigma``, ``theta``, ``varcorr``, ``loglik``, ... Tables are computed on first access.
+    Attributes are named after lme4's accessors and computed on first access (the
+    Satterthwaite table ``fixef`` needs numerical derivatives; ``params`` does not).
+
+    Attributes
+    ----------
+    formula, REML, group : str, bool, str
+        The model as fitted; ``group`` is the grouping column.
+    data : pandas.DataFrame
+        The model frame: the formula's columns, rows with missing values dropped.
+    n_dropped : int
+        How many rows were dropped for missing values (lme4's na.omit).
+    theta : numpy.ndarray
+        lme4's parameters (lower triangle of the relative covariance factor, by column).
+    optimizer : str
+        The scipy method whose optimum was kept; ``converged``: whether it passed lme4's
+        gradient check.
+    messages : list of str
+        The warnings of the fit (convergence, singular fit, unidentified slopes, dropped rows).
+    fixef : pandas.DataFrame
+        ``Estimate``, ``Std. Error``, ``df``, ``t value``, ``Pr(>|t|)`` by lme4's term names.
+    cov_re, varcorr, sigma : DataFrame, DataFrame, float
+        Random-effects covariance, lme4's random-effects table, residual SD.
+    ranef, ranef_sd, coef : pandas.DataFrame
+        Conditional modes, their conditional SDs, group-specific coefficients (one row per group).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmtutor import lmer
+    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+    ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    >>> fit = lmer("y ~ 1 + (1 | g)", data)
+    >>> list(fit.fixef.columns)
+    ['Estimate', 'Std. Error', 'df', 't value', 'Pr(>|t|)']
+    >>> list(fit.varcorr["Groups"])
+    ['g', 'Residual']
+    >>> print(str(fit.summary()).splitlines()[0])
+    Linear mixed model fit by REML. t-tests use Satterthwaite's method [
     """
 
     def __init__(
@@ -261,8 +297,16 @@ class LmerResult:
         return float(np.sqrt(self._decomposition.pwrss / dof))
 
     @property
-    def _npar(self) -> int:
+    def npar(self) -> int:
+        """Number of parameters: fixed effects + theta + residual SD (lme4's logLik df)."""
         return self._cp.p + self._n_theta + 1
+
+    _npar = npar
+
+    @property
+    def random_names(self) -> list[str]:
+        """lme4's names of the random effects, e.g. ``['(Intercept)', 'ses']``."""
+        return list(self._z.names)
 
     @property
     def loglik(self) -> float:
@@ -547,6 +591,12 @@ class LmerResult:
         Returns
         -------
         LmerSummary
+
+        Notes
+        -----
+        The layout and rounding of R's ``print(summary(m))`` for an lmerTest fit (lme4's
+        ``print.summary.merMod`` with ``printCoefmat(digits = 4)``); notes on dropped rows and
+        unidentified parameters are added, the first under the table of random effects.
         """
         return LmerSummary(self, data_name)
 
