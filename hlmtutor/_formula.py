@@ -234,9 +234,37 @@ def factor_levels(series: pd.Series) -> list:
         present = set(series.dropna().unique())
         return [c for c in series.cat.categories if c in present]
     values = series.dropna().unique().tolist()
-    if pd.api.types.is_bool_dtype(series):
-        return sorted(values)
+    if all(isinstance(v, str) for v in values):
+        return sorted(values, key=r_collation_key)
     return sorted(values, key=lambda v: (str(type(v)), v))
+
+
+# ICU's root order of ASCII punctuation and symbols (R sorts strings with ICU when it has it).
+_ICU_PUNCT = " _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+
+
+def r_collation_key(text: str) -> tuple:
+    """Sort key giving R's (ICU) order of factor levels: "a" < "A" < "b", "_x" < "10" < "9" < "a".
+
+    Letters compare without case and accents first, then accents, then case (lower first);
+    punctuation sorts before digits, digits before letters.
+    """
+    import unicodedata
+
+    primary, accents, cases = [], [], []
+    for char in text:
+        decomposed = unicodedata.normalize("NFD", char)
+        base = decomposed[0]
+        if base.isalpha():
+            primary.append((2, ord(base.casefold()[0])))
+        elif base.isdigit():
+            primary.append((1, ord(base)))
+        else:
+            position = _ICU_PUNCT.find(base)
+            primary.append((0, position if position >= 0 else 100 + ord(base)))
+        accents.append(len(decomposed) > 1)
+        cases.append(base.isupper())
+    return tuple(primary), tuple(accents), tuple(cases)
 
 
 def _level_label(level) -> str:

@@ -500,3 +500,13 @@ def test_confint_profile_needs_a_random_intercept_model():
         fit("own_rs").confint(method="profile")
     with pytest.raises(ValueError, match="method must be 'Wald' or 'profile'"):
         fit("own_ri").confint(method="boot")
+
+
+def test_string_levels_are_ordered_as_r_orders_them():
+    from hlmtutor._formula import factor_levels
+
+    expected = pd.read_csv(REF / "factor_levels.csv", dtype=str, keep_default_na=False)[
+        "level"
+    ].tolist()
+    shuffled = pd.Series(np.random.default_rng(7).permutation(expected), dtype="str")
+    assert factor_levels(shuffled) == expected

@@ -136,6 +136,11 @@ a <- suppressMessages(anova(r1, r0))
 wcsv(data.frame(model = rownames(a), a, check.names = FALSE), "own_anova_reml.csv",
      row.names = FALSE)
 
+# R's order of factor levels (ICU collation): case- and accent-insensitive first.
+levels_in <- c("b", "B", "a", "A", "a_b", "a1", "a.b", "A2", "ab", "Ab", "10", "9", "_x", "x y",
+               "Public", "Catholic", "high", "low", "mid", "Mid", "s01", "S02", "e", "f")
+wcsv(data.frame(level = levels(factor(levels_in))), "factor_levels.csv", row.names = FALSE)
+
 wcsv(data.frame(package = c("R", "lme4", "lmerTest"),
                 version = c(R.version.string, as.character(packageVersion("lme4")),
                             as.character(packageVersion("lmerTest")))),
