@@ -515,3 +515,11 @@ def test_string_levels_are_ordered_as_r_orders_them():
     ].tolist()
     shuffled = pd.Series(np.random.default_rng(7).permutation(expected), dtype="str")
     assert factor_levels(shuffled) == expected
+
+
+def test_collinear_fixed_effects_and_non_frames_get_clear_errors():
+    own = _own().dropna().assign(x2=lambda d: 2 * d["x"])
+    with pytest.raises(ValueError, match="'x2' is a linear combination of"):
+        lmer("y ~ x + x2 + (1 | g)", own)
+    with pytest.raises(TypeError, match="data must be a pandas DataFrame"):
+        lmer("y ~ x + (1 | g)", own.to_numpy())
