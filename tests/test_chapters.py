@@ -5,7 +5,8 @@ environment's ``python3`` kernel, with the chapter's own folder as the working d
 book build runs it). A cell that raises fails the test with the chapter name and the error. Each
 chapter's execution time is written to the terminal and recorded as the test's
 ``execution_seconds`` property (``--junitxml`` keeps it); no time is asserted here (see
-``benchmarks/`` for measurements).
+``benchmarks/`` for measurements). Each chapter's download (the ``.ipynb`` the site offers, see
+``book/_ext/notebook_download.py``) must also run in an empty folder, as on a reader's machine.
 
 Run one chapter with ``pytest tests/test_chapters.py -k 06-null``.
 """
@@ -28,7 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_SECONDS = 300  # per cell; a hung kernel fails instead of blocking the suite
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from notebook_download import strip_solutions  # noqa: E402  (the book's local Sphinx extension)
+from notebook_download import (  # noqa: E402  (the book's local Sphinx extension)
+    source_to_notebook,
+    strip_solutions,
+)
 
 
 def _toc_files(entry: dict) -> Iterator[str]:
@@ -67,26 +71,38 @@ def is_notebook(source: Path) -> bool:
 CHAPTERS = [source for source in toc_sources() if is_notebook(source)]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("source", CHAPTERS, ids=[c.stem for c in CHAPTERS])
-def test_chapter_executes(source: Path, record_property, capsys) -> None:
-    notebook = jupytext.read(source)
+def execute(notebook: nbformat.NotebookNode, folder: Path, label: str) -> float:
+    """Run every cell with ``folder`` as the working directory; return the seconds it took."""
     client = NotebookClient(
         notebook,
         timeout=TIMEOUT_SECONDS,
         kernel_name="python3",
-        resources={"metadata": {"path": str(source.parent)}},
+        resources={"metadata": {"path": str(folder)}},
     )
     started = time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as error:
-        pytest.fail(f"{source.relative_to(ROOT)} failed to execute:\n{error}", pytrace=False)
-    finally:
-        seconds = time.perf_counter() - started
-        record_property("execution_seconds", round(seconds, 2))
-        with capsys.disabled():  # straight to the terminal, even when the test passes
-            print(f" [{source.relative_to(ROOT)}: executed in {seconds:.1f} s]", end="")
+        pytest.fail(f"{label} failed to execute:\n{error}", pytrace=False)
+    return time.perf_counter() - started
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapter_executes(source: Path, record_property, capsys) -> None:
+    """The chapter as the book build runs it: from its own folder."""
+    seconds = execute(jupytext.read(source), source.parent, str(source.relative_to(ROOT)))
+    record_property("execution_seconds", round(seconds, 2))
+    with capsys.disabled():  # straight to the terminal, even when the test passes
+        print(f" [{source.relative_to(ROOT)}: executed in {seconds:.1f} s]", end="")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_downloaded_notebook_runs_in_an_empty_folder(source: Path, tmp_path: Path) -> None:
+    """The ``.ipynb`` the site offers runs on a reader's machine, away from the repository."""
+    notebook = source_to_notebook(source, hide_solutions=False)
+    execute(notebook, tmp_path, f"the download of {source.relative_to(ROOT)}")
 
 
 def test_chapters_are_found() -> None:
