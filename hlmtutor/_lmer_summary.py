@@ -192,7 +192,8 @@ class LmerSummary:
     def _repr_html_(self) -> str:
         result = self.result
         parts = ['<div class="lmer-summary">']
-        title = " ".join(title_lines(result.REML))
+        method = "REML" if result.REML else "maximum likelihood"
+        title = f"Linear mixed model fit by {method}. t-tests use Satterthwaite's method [{CLASS}]"
         parts.append(f"<p><strong>{html.escape(title)}</strong></p>")
         formula = " ".join(s.strip() for s in rp.deparse_formula(result.formula))
         parts.append(
