@@ -277,7 +277,7 @@ def _run(
 ) -> list[tuple[float, ...]]:
     """Run the simulations in chunks with joblib, in seed order."""
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     chunks = _chunks(seeds, _CHUNK)
     parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
