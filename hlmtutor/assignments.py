@@ -516,7 +516,7 @@ def _fixef_task(key: str, formula: str, term: str, statistic: str) -> Task:
     return Task(
         key,
         f"{statistic} of {term} in {formula}",
-        lambda data: _check.expected_fixef(data, formula, term, statistic),
+        lambda data: _check._expected_fixef(data, formula, term, statistic),
         str(_check.FIXEF_TOLERANCE[statistic]),
     )
 
@@ -525,7 +525,7 @@ def _variance_task(key: str, formula: str, component: str) -> Task:
     return Task(
         key,
         f"variance of {component} in {formula}",
-        lambda data: _check.expected_variance(data, formula, component),
+        lambda data: _check._expected_variance(data, formula, component),
         str(_check.VARIANCE_TOLERANCE),
     )
 
@@ -549,13 +549,13 @@ ASSIGNMENTS: dict[str, Assignment] = {
             Task(
                 "mean_math",
                 "mean of math_score",
-                lambda data: _check.expected_statistic(data, "math_score", "mean"),
+                lambda data: _check._expected_statistic(data, "math_score", "mean"),
                 str(_check.STATISTIC_TOLERANCE),
             ),
             Task(
                 "sd_math_classroom_1",
                 "sd of math_score where classroom_id == 1",
-                lambda data: _check.expected_statistic(data, "math_score", "sd", group=1),
+                lambda data: _check._expected_statistic(data, "math_score", "sd", group=1),
                 str(_check.STATISTIC_TOLERANCE),
             ),
             _column_task("ses_cm", "group_mean"),
@@ -574,7 +574,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
             Task(
                 "icc",
                 "ICC of math_score by classroom_id",
-                _check.expected_icc,
+                _check._expected_icc,
                 str(_check.ICC_TOLERANCE),
             ),
         ),
