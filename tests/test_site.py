@@ -1,15 +1,15 @@
 """The built site, tested as a reader meets it: in a real browser, over HTTP.
 
-Serves ``_build/html`` (run ``make book`` first; ``make test`` does; or set ``HLMTUTOR_SITE``) on 127.0.0.1 and opens every
-page of ``_toc.yml`` in headless Chromium driven by Playwright. Each page must load without console
+Serves ``_build/html`` (run ``make book`` first; ``make test`` does; ``HLMTUTOR_SITE`` names another
+build) on 127.0.0.1 and opens every page of ``_toc.yml`` in headless Chromium driven by Playwright. Each page must load without console
 errors, show every image with alt text, and link only to pages and anchors that exist; every
 notebook page offers a valid ``.ipynb`` download; the search finds "ICC"; and the null-model and
 full-model chapters show R's key numbers, parsed from ``tests/reference/guide-output.txt`` (written
 by ``Rscript tests/reference/guide.R``).
 
-Requests that leave the site (MathJax from its CDN) are answered with an empty response, so the test
-needs no network and checks only what the site itself serves; they are listed in the failure
-message of the first page that errs.
+Requests that leave the site are answered with an empty response, so the test needs no network and
+checks only what the site itself serves; the only one allowed is MathJax from its CDN (the theme's
+default), so a page that starts to depend on anything else online fails.
 """
 
 from __future__ import annotations
@@ -47,9 +47,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 BENIGN_CONSOLE_ERRORS = {"Got invalid theme mode: . Resetting to auto."}
 # Pages the site has beyond the chapters.
 EXTRA_PAGES = ["search.html", "genindex.html"]
+# Hosts a page may load from (answered empty here): MathJax, which the theme loads from its CDN.
+ALLOWED_OUTSIDE_HOSTS = {"cdn.jsdelivr.net"}
 NULL_MODEL_PAGE = "book/06-null-model.html"
-COMPARED_DIGITS = 5  # significant digits to which a page must agree with R (see Number.shows)
 FULL_MODEL_PAGE = "book/07-full-model.html"
+COMPARED_DIGITS = 5  # significant digits to which a page must agree with R (see Number.shows)
 
 
 # --- the pages to visit ------------------------------------------------------------------------
@@ -252,6 +254,7 @@ class Browser:
 
     def visit(self, url: str) -> None:
         self.console_errors.clear()
+        self.outside_requests.clear()
         response = self.page.goto(url, wait_until="networkidle")
         assert response is not None and response.ok, (
             f"{url} answered {response and response.status}"
@@ -301,6 +304,9 @@ def test_page_loads_cleanly(browser: Browser, base_url: str, page_path: str) -> 
     browser.visit(base_url + page_path)
     report = browser.page.evaluate(_PAGE_REPORT)
     problems = list(browser.console_errors)
+    for url in browser.outside_requests:
+        if urlsplit(url).hostname not in ALLOWED_OUTSIDE_HOSTS:
+            problems.append(f"loads from outside the site: {url}")
     for image in report["images"]:
         if not image["loaded"]:
             problems.append(f"image did not load: {image['src']}")
