@@ -292,14 +292,33 @@ def browser(base_url: str) -> Iterator[Browser]:
 _PAGE_REPORT = """() => ({
   images: Array.from(document.images).map(img => ({
     src: img.currentSrc || img.src, loaded: img.complete && img.naturalWidth > 0,
-    alt: (img.getAttribute('alt') || '').trim()})),
+    alt: (img.getAttribute('alt') || '').trim(),
+    inContent: img.closest('article') !== null,
+    caption: (img.closest('figure')?.querySelector('figcaption')?.textContent || '').trim()})),
   links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
 })"""
 
 
+# myst-nb gives a plain output image its own file name as alt text, which describes nothing.
+_FILE_NAME = re.compile(r"\.(png|jpe?g|svg|gif|webp)$", re.IGNORECASE)
+
+
+def image_problems(image: dict) -> list[str]:
+    """What is wrong with one image: not loaded, no alt text; in the text, no figure caption."""
+    problems = []
+    name = image["src"].rsplit("/", 1)[-1]
+    if not image["loaded"]:
+        problems.append(f"image did not load: {name}")
+    if not image["alt"] or (image["inContent"] and _FILE_NAME.search(image["alt"])):
+        problems.append(f"image without alt text (CONTRIBUTING.md, Figures): {name}")
+    if image["inContent"] and not image["caption"]:
+        problems.append(f"figure without a caption (CONTRIBUTING.md, Figures): {name}")
+    return problems
+
+
 @pytest.mark.parametrize("page_path", toc_pages() + EXTRA_PAGES)
 def test_page_loads_cleanly(browser: Browser, base_url: str, page_path: str) -> None:
-    """No console errors, every image loaded and described, every internal link resolves."""
+    """No console errors, every image loaded and described (figures captioned), links resolve."""
     assert (SITE / page_path).is_file(), f"{page_path} was not built: run `make book`"
     browser.visit(base_url + page_path)
     report = browser.page.evaluate(_PAGE_REPORT)
@@ -308,10 +327,7 @@ def test_page_loads_cleanly(browser: Browser, base_url: str, page_path: str) -> 
         if urlsplit(url).hostname not in ALLOWED_OUTSIDE_HOSTS:
             problems.append(f"loads from outside the site: {url}")
     for image in report["images"]:
-        if not image["loaded"]:
-            problems.append(f"image did not load: {image['src']}")
-        if not image["alt"]:
-            problems.append(f"image without alt text: {image['src']}")
+        problems.extend(image_problems(image))
     for href in report["links"]:
         if href.startswith(base_url):
             reason = broken_internal_link(href[len(base_url) :], base_url)
