@@ -137,7 +137,7 @@ def assignment_data(assignment: str, student_id: str | int) -> pd.DataFrame:
     Parameters
     ----------
     assignment : str
-        ``"a1"``, ``"a2"`` or ``"a3"`` (see :data:`ASSIGNMENTS`).
+        ``"a1"``, ``"a2"`` or ``"a3"`` (the keys of ``ASSIGNMENTS``).
     student_id : str or int
         The student's id; :func:`student_seed` turns it into the seed.
 
