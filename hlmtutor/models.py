@@ -223,8 +223,14 @@ class LmerResult:
             if best is None or result.fun < best[1].fun - 1e-10:
                 best = (method, result, gradient)
             # Powell from lme4's start reached lme4's optimum on every model tried; the next
-            # method is tried only when the last one fails lme4's gradient check.
-            if result.success and np.isfinite(result.fun) and gradient < GRADIENT_TOL:
+            # method is tried only while the best optimum so far fails lme4's gradient check
+            # (a later method that passes the check at a worse criterion does not stop the search).
+            _, best_result, best_gradient = best
+            if (
+                best_result.success
+                and np.isfinite(best_result.fun)
+                and best_gradient < GRADIENT_TOL
+            ):
                 break
         method, result, gradient = best
         self.optimizer = method

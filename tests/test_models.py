@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import hlmtutor
 from hlmtutor import anova, icc, lmer
 from hlmtutor.models import LmerResult
 
@@ -523,3 +524,26 @@ def test_collinear_fixed_effects_and_non_frames_get_clear_errors():
         lmer("y ~ x + x2 + (1 | g)", own)
     with pytest.raises(TypeError, match="data must be a pandas DataFrame"):
         lmer("y ~ x + (1 | g)", own.to_numpy())
+
+
+def test_default_search_keeps_the_best_optimum_over_methods():
+    # A simulated data set (10 classrooms) on which Powell stops short and fails the gradient
+    # check, Nelder-Mead passes the check at a worse criterion, and only L-BFGS-B finds the optimum:
+    # the default search must not stop at the passing-but-worse Nelder-Mead point.
+    sim = hlmtutor.simulate_classrooms(10, 20, seed=187)
+    data = sim.data.assign(
+        ses_cwc=hlmtutor.center_within(sim.data.ses, sim.data.classroom_id),
+        ses_cm_gmc=hlmtutor.center_grand(
+            hlmtutor.group_mean(sim.data.ses, sim.data.classroom_id), sim.data.classroom_id
+        ),
+    )
+    formula = (
+        "math_score ~ treatment + ses_cwc + ses_cm_gmc + treatment:ses_cwc"
+        " + (1 + ses_cwc | classroom_id)"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = hlmtutor.lmer(formula, data)
+        each = [hlmtutor.lmer(formula, data, optimizer=name) for name in hlmtutor.models.OPTIMIZERS]
+    assert default.converged
+    assert default.reml_criterion <= min(m.reml_criterion for m in each) + 1e-8
