@@ -29,6 +29,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import nbformat
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 import notebook_download  # noqa: E402  (the book's local Sphinx extension)
@@ -344,7 +345,9 @@ def test_notebook_download(browser: Browser, base_url: str, page_path: str) -> N
         "a[href$='.ipynb']", "links => links.map(a => a.href)"
     )
     wanted = f"_sources/{Path(page_path).with_suffix('.ipynb')}"
-    assert any(link.endswith(wanted) for link in links), f"{page_path}: no link to {wanted}"
+    assert base_url + wanted in links, f"{page_path}: no download link to {wanted}"
+    colab = expected_colab_link(wanted)
+    assert colab is None or colab in links, f"{page_path}: no Colab link to {colab}"
     notebook = nbformat.read(SITE / wanted, as_version=4)
     nbformat.validate(notebook)
     assert notebook.metadata["kernelspec"]["name"] == "python3"
@@ -355,6 +358,17 @@ def test_notebook_download(browser: Browser, base_url: str, page_path: str) -> N
         _code_of(notebook_download.source_to_notebook(source, hide_solutions=False)),
         _code_of(notebook_download.source_to_notebook(source, hide_solutions=True)),
     ), f"{wanted} does not hold the code of {source.relative_to(ROOT)}"
+
+
+def expected_colab_link(notebook_path: str) -> str | None:
+    """Where the Colab button should point: the built notebook on the published branch."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    colab = (config.get("launch_buttons") or {}).get("colab_url")
+    branch = config["sphinx"]["config"].get("notebook_download_pages_branch", "gh-pages")
+    if not colab or not branch:
+        return None
+    owner_repo = urlsplit(config["repository"]["url"]).path.strip("/")
+    return f"{colab.rstrip('/')}/github/{owner_repo}/blob/{branch}/{notebook_path}"
 
 
 def _code_of(notebook: nbformat.NotebookNode) -> list[str]:
