@@ -4,8 +4,8 @@ Each notebook page listed in ``_toc.yml`` is read with jupytext and executed wit
 environment's ``python3`` kernel, with the chapter's own folder as the working directory (as the
 book build runs it). A cell that raises fails the test with the chapter name and the error. Each
 chapter's execution time is written to the terminal and recorded as the test's
-``execution_seconds`` property (``--junitxml`` keeps it); no time is asserted here (see
-``benchmarks/`` for measurements). Each chapter's download (the ``.ipynb`` the site offers, see
+``execution_seconds`` property (``--junitxml`` keeps it); no time is asserted here (the book
+build prints each chapter's time too). Each chapter's download (the ``.ipynb`` the site offers, see
 ``book/_ext/notebook_download.py``) must also run in an empty folder, as on a reader's machine.
 
 Run one chapter with ``pytest tests/test_chapters.py -k 06-null``.

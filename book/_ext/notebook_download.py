@@ -40,9 +40,6 @@ from typing import Any
 import jupytext
 import nbformat
 from sphinx.application import Sphinx
-from sphinx.util import logging
-
-LOGGER = logging.getLogger(__name__)
 
 # A fenced directive opens with a run of backticks or colons and closes with the very same run.
 _FENCE = r"^(?P<fence>`{3,}|:{3,})[ \t]*\{%s\}.*?^(?P=fence)[ \t]*$"
@@ -180,7 +177,7 @@ def _is_notebook_page(app: Sphinx, pagename: str) -> bool:
     return "kernelspec" in app.env.metadata.get(pagename, {})
 
 
-def _ensure_download_button(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
+def _ensure_download_button(pagename: str, context: dict[str, Any]) -> None:
     """Put a ``.ipynb`` entry first in the theme's download menu unless it is there already."""
     for group in context.get("header_buttons", []):
         if group.get("label") != "download-buttons":
@@ -234,7 +231,7 @@ def add_notebook_download(
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
-    _ensure_download_button(app, pagename, context)
+    _ensure_download_button(pagename, context)
     _point_colab_at_notebook(app, pagename, context)
 
 
