@@ -120,10 +120,15 @@ class PowerResult:
         return f"PowerResult({self.summary()})"
 
 
-def _check_design(n_classrooms: int, n_students: int, effect: float, icc: float,
-                  n_sims: int, alpha: float) -> None:  # fmt: skip
-    for name, value, least in (("n_classrooms", n_classrooms, 4), ("n_students", n_students, 1),
-                               ("n_sims", n_sims, 1)):  # fmt: skip
+def _check_design(
+    n_classrooms: int, n_students: int, effect: float, icc: float, n_sims: int, alpha: float
+) -> None:
+    counts = (
+        ("n_classrooms", n_classrooms, 4),
+        ("n_students", n_students, 1),
+        ("n_sims", n_sims, 1),
+    )
+    for name, value, least in counts:
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
             raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")
     if not (isinstance(icc, int | float) and 0 <= icc < 1):
@@ -167,10 +172,8 @@ def _simulate_and_test(
             warnings.filterwarnings("ignore", message="boundary \\(singular\\) fit")
             fit = lmer(POWER_FORMULA, data)
         row = fit.fixef.loc["treatment"]
-        rows.append(
-            (row["Estimate"], row["Std. Error"], row["df"], row["t value"], row["Pr(>|t|)"],
-             bool(fit.is_singular))
-        )  # fmt: skip
+        statistics = row[["Estimate", "Std. Error", "df", "t value", "Pr(>|t|)"]].tolist()
+        rows.append((*statistics, bool(fit.is_singular)))
     return rows
 
 
@@ -252,8 +255,8 @@ def power(
     """
     _check_design(n_classrooms, n_students, effect, icc, n_sims, alpha)
     seeds = _seeds(seed, n_sims)
-    rows = _run(seeds, (n_classrooms, n_students, float(effect), float(icc)), n_jobs, backend,
-                progress)  # fmt: skip
+    simulation_args = (n_classrooms, n_students, float(effect), float(icc))
+    rows = _run(seeds, simulation_args, n_jobs, backend, progress)
     fits = pd.DataFrame(rows, columns=["estimate", "se", "df", "t", "p", "singular"])
     results = fits.assign(
         sim=np.arange(n_sims),
@@ -273,7 +276,11 @@ def power(
 
 
 def _run(
-    seeds: list[int], design: tuple, n_jobs: int | None, backend: str | None, progress: bool
+    seeds: list[int],
+    simulation_args: tuple,
+    n_jobs: int | None,
+    backend: str | None,
+    progress: bool,
 ) -> list[tuple[float, ...]]:
     """Run the simulations in chunks with joblib, in seed order."""
     from joblib import Parallel, delayed
@@ -281,7 +288,7 @@ def _run(
 
     chunks = _chunks(seeds, _CHUNK)
     parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-    outputs = parallel(delayed(_simulate_and_test)(chunk, *design) for chunk in chunks)
+    outputs = parallel(delayed(_simulate_and_test)(chunk, *simulation_args) for chunk in chunks)
     rows: list[tuple[float, ...]] = []
     with tqdm(total=len(seeds), disable=not progress, desc="simulations") as bar:
         for chunk_rows in outputs:  # the generator yields in submission order
@@ -337,9 +344,9 @@ def power_curve(
     if not grid:
         raise ValueError("the grid is empty: give at least one number of classrooms and students")
     roots = np.random.SeedSequence(seed).spawn(len(grid))
+    options = {"n_sims": n_sims, "alpha": alpha, "n_jobs": n_jobs, "backend": backend}
     frames = [
-        power(j, n, effect, icc, n_sims=n_sims, alpha=alpha, seed=root, n_jobs=n_jobs,
-              backend=backend, progress=progress).to_frame()
+        power(j, n, effect, icc, seed=root, progress=progress, **options).to_frame()
         for (j, n), root in zip(grid, roots, strict=True)
-    ]  # fmt: skip
+    ]
     return pd.concat(frames, ignore_index=True)
