@@ -46,24 +46,32 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     assignment.add_argument(
-        "--students", required=True, type=Path, metavar="ROSTER.csv",
+        "--students",
+        required=True,
+        type=Path,
+        metavar="ROSTER.csv",
         help="class roster: a CSV with a 'student_id' column",
-    )  # fmt: skip
+    )
     assignment.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="output folder (created if missing)"
     )
     assignment.add_argument(
-        "--assignments", default=",".join(ASSIGNMENTS), metavar="LIST",
+        "--assignments",
+        default=",".join(ASSIGNMENTS),
+        metavar="LIST",
         help=f"comma-separated, from {', '.join(ASSIGNMENTS)} (default: all)",
-    )  # fmt: skip
+    )
     assignment.add_argument(
-        "--overwrite", action="store_true",
+        "--overwrite",
+        action="store_true",
         help="replace students' existing notebooks and data (default: refuse and write nothing)",
-    )  # fmt: skip
+    )
     assignment.add_argument(
-        "--source", type=Path, metavar="DIR",
+        "--source",
+        type=Path,
+        metavar="DIR",
         help="folder of the assignment notebooks (default: book/assignments of this source tree)",
-    )  # fmt: skip
+    )
     return parser
 
 

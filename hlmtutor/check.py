@@ -547,9 +547,13 @@ def _statistic_rows(
 
 
 def _expected_statistic(
-    data: pd.DataFrame, column: str, statistic: str = "mean", *, cluster: str = CLUSTER,
+    data: pd.DataFrame,
+    column: str,
+    statistic: str = "mean",
+    *,
+    cluster: str = CLUSTER,
     group: Any = None,
-) -> float:  # fmt: skip
+) -> float:
     """A descriptive statistic (what :func:`check_statistic` compares with)."""
     return _statistic(_statistic_rows(data, column, statistic, cluster, group)[column], statistic)
 

@@ -62,8 +62,14 @@ def test_unknown_assignment_lists_the_known_ones():
 def test_answer_key_matches_r(read_reference):
     r_values = read_reference("check/r_values.csv")
     key = answer_key(["s001"])
-    assert list(key.columns) == ["student_id", "assignment", "task", "quantity", "answer",
-                                 "tolerance"]  # fmt: skip
+    assert list(key.columns) == [
+        "student_id",
+        "assignment",
+        "task",
+        "quantity",
+        "answer",
+        "tolerance",
+    ]
     merged = key.merge(
         r_values, left_on=["assignment", "task"], right_on=["assignment", "quantity"]
     )
@@ -89,14 +95,17 @@ def test_read_roster_keeps_ids_as_text():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("name,id\nAda,1\n", r"no 'student_id' column.*needed are 'student_id'.*found are 'name', 'id'"),
+        (
+            "name,id\nAda,1\n",
+            r"no 'student_id' column.*needed are 'student_id'.*found are 'name', 'id'",
+        ),
         ("student_id,name\ns1,Ada\ns2,Ben\ns1,Cy\ns2,Di\n", "duplicated student_ids s1, s2"),
         ("student_id\n", "has no students"),
         ("", "is empty"),
         ("student_id,name\ns1,Ada\n,Ben\n", "rows 3 have no student_id"),
         ("student_id\nann smith\n../x\n", "'ann smith', '../x' cannot be folder names"),
     ],
-)  # fmt: skip
+)
 def test_read_roster_errors_say_what_is_wrong(text, message):
     with pytest.raises(ValueError, match=message):
         read_roster(roster(text))
@@ -188,7 +197,7 @@ def execute(notebook) -> list[str]:
                 "".join(
                     o.get("text", "") + o.get("data", {}).get("text/plain", "")
                     for o in cell.outputs
-                )  # fmt: skip
+                )
             )
     return texts
 
@@ -205,8 +214,11 @@ def test_notebooks_run_for_several_students_with_their_own_data(spec):
         assert sum("No answer yet" in text for text in checks) == len(spec.tasks)
         outputs[student] = texts
     # The cell that builds the data shows other data for each student.
-    sources = [c.source for c in student_notebook(SOURCES / spec.notebook, "x").cells
-               if c.cell_type == "code"]  # fmt: skip
+    sources = [
+        c.source
+        for c in student_notebook(SOURCES / spec.notebook, "x").cells
+        if c.cell_type == "code"
+    ]
     data_cell = next(i for i, source in enumerate(sources) if "assignment_data(" in source)
     assert outputs["s001"][data_cell]
     assert outputs["s001"][data_cell] != outputs["s002"][data_cell]

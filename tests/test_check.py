@@ -140,11 +140,12 @@ def test_fixef_hints(data, r_values):
     n_minus_p = len(frame) - 5
     assert_wrong(check_fixef(n_minus_p, frame, A3_MODEL, "treatment:ses_cwc", "df"), df, "n - p")
     assert_wrong(
-        check_fixef(frame["classroom_id"].nunique() - 1, frame, A3_MODEL, "treatment:ses_cwc",
-                    "df"),
+        check_fixef(
+            frame["classroom_id"].nunique() - 1, frame, A3_MODEL, "treatment:ses_cwc", "df"
+        ),
         df,
         "classrooms minus one",
-    )  # fmt: skip
+    )
     p = r_values[("a3", "p_interaction")]
     assert_wrong(
         check_fixef(p / 2, frame, A3_MODEL, "treatment:ses_cwc", "Pr(>|t|)"), p, "one-sided"

@@ -68,8 +68,9 @@ def test_missing_roster_file(tmp_path, capsys):
 
 def test_unknown_assignment_lists_the_known_ones(tmp_path, capsys):
     roster = write_roster(tmp_path, "student_id\ns1\n")
-    code, err = run(capsys, "--students", str(roster), "--out", str(tmp_path / "o"),
-                    "--assignments", "a1,a9")  # fmt: skip
+    code, err = run(
+        capsys, "--students", str(roster), "--out", str(tmp_path / "o"), "--assignments", "a1,a9"
+    )
     assert code == 1 and "'a9'" in err and "a1, a2, a3" in err
 
 
@@ -97,8 +98,12 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_help_as_module_and_console_script():
-    done = subprocess.run([sys.executable, "-m", "hlmtutor", "assignment", "--help"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "hlmtutor", "assignment", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0
     for fragment in ("--students", "--overwrite", "student_id", "answer_key.csv"):
         assert fragment in done.stdout

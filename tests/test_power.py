@@ -35,9 +35,17 @@ def test_each_row_reproduces_from_its_seed():
 
     result = power(6, 4, effect=0.3, icc=0.1, n_sims=3, seed=11)
     row = result.results.iloc[2]
-    data = simulate_classrooms(6, 4, treatment_effect=3.0, ses_within=0.0, ses_between=0.0,
-                               sd_intercept=math.sqrt(0.1) * 10, sd_slope=0.0,
-                               sigma=math.sqrt(0.9) * 10, seed=int(row["seed"])).data  # fmt: skip
+    data = simulate_classrooms(
+        6,
+        4,
+        treatment_effect=3.0,
+        ses_within=0.0,
+        ses_between=0.0,
+        sd_intercept=math.sqrt(0.1) * 10,
+        sd_slope=0.0,
+        sigma=math.sqrt(0.9) * 10,
+        seed=int(row["seed"]),
+    ).data
     fit = lmer("math_score ~ treatment + (1 | classroom_id)", data)
     assert fit.fixef.loc["treatment", "Pr(>|t|)"] == pytest.approx(row["p"])
 
@@ -79,8 +87,12 @@ def test_power_grows_with_classrooms_and_matches_theory():
 
 def test_power_curve_grid_order_and_columns():
     curve = power_curve([6, 8], [3, 4], effect=0.2, icc=0.1, n_sims=5, seed=1)
-    assert curve[["n_classrooms", "n_students"]].to_numpy().tolist() == [[6, 3], [6, 4], [8, 3],
-                                                                          [8, 4]]  # fmt: skip
+    assert curve[["n_classrooms", "n_students"]].to_numpy().tolist() == [
+        [6, 3],
+        [6, 4],
+        [8, 3],
+        [8, 4],
+    ]
     for column in ("power", "mcse", "design_effect", "n_total", "ci_low", "ci_high"):
         assert column in curve.columns
     with pytest.raises(ValueError, match="grid is empty"):
@@ -109,8 +121,9 @@ def test_dask_backend_gives_the_same_result():
     import joblib
 
     expected = power(6, 4, effect=0.3, icc=0.1, n_sims=30, seed=9)
-    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
-                                  dashboard_address=None) as cluster:  # fmt: skip
+    with distributed.LocalCluster(
+        processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster), joblib.parallel_backend("dask"):
             result = power(6, 4, effect=0.3, icc=0.1, n_sims=30, seed=9, n_jobs=2)
     pd.testing.assert_frame_equal(result.results, expected.results)
