@@ -47,7 +47,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # sphinx-book-theme reads an empty localStorage on first load and says so; it is harmless.
 BENIGN_CONSOLE_ERRORS = {"Got invalid theme mode: . Resetting to auto."}
 # Pages the site has beyond the chapters.
-EXTRA_PAGES = ["search.html", "genindex.html"]
+EXTRA_PAGES = ["search.html", "genindex.html", "py-modindex.html"]
 # Hosts a page may load from (answered empty here): MathJax, which the theme loads from its CDN.
 ALLOWED_OUTSIDE_HOSTS = {"cdn.jsdelivr.net"}
 NULL_MODEL_PAGE = "book/06-null-model.html"
