@@ -294,7 +294,7 @@ _PAGE_REPORT = """() => ({
   images: Array.from(document.images).map(img => ({
     src: img.currentSrc || img.src, loaded: img.complete && img.naturalWidth > 0,
     alt: (img.getAttribute('alt') || '').trim(),
-    inContent: img.closest('article') !== null,
+    inContent: (img.currentSrc || img.src).includes('/_images/'),
     caption: (img.closest('figure')?.querySelector('figcaption')?.textContent || '').trim()})),
   links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
 })"""
@@ -305,7 +305,8 @@ _FILE_NAME = re.compile(r"\.(png|jpe?g|svg|gif|webp)$", re.IGNORECASE)
 
 
 def image_problems(image: dict) -> list[str]:
-    """What is wrong with one image: not loaded, no alt text; in the text, no figure caption."""
+    """What is wrong with one image: not loaded, no alt text; a figure of the text (Sphinx puts
+    those in ``_images/``, the theme's icons live in ``_static/``) also needs a caption."""
     problems = []
     name = image["src"].rsplit("/", 1)[-1]
     if not image["loaded"]:
