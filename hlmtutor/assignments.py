@@ -539,6 +539,7 @@ def _column_task(key: str, kind: str) -> Task:
     )
 
 
+#: The three assignments by short name ("a1", "a2", "a3"), each with its notebook and tasks.
 ASSIGNMENTS: dict[str, Assignment] = {
     "a1": Assignment(
         "a1",
