@@ -49,7 +49,7 @@ book-student: $(STAMP)
 	@# jupyter-book writes into <path-output>/_build/html; keep the documented path working.
 	ln -sfn _build/html _build/student/html
 
-test: book
+test: book book-student
 	$(PY) -m pytest
 
 test-fast: $(STAMP)

@@ -4,18 +4,6 @@ The helpers of the hlmtutor book. Every public name is importable from the
 top level, e.g. ``from hlmtutor import lmer, guide_data``.
 """
 
-from .rng import *
-from .simulate import *
-from .describe import *
-from .centering import *
-from .models import *
-from .datasets import *
-from .plots import *
-from .diagnostics import *
-from .check import *
-from .assignments import *
-from .power import *
-
 from . import (
     assignments,
     centering,
@@ -29,5 +17,16 @@ from . import (
     rng,
     simulate,
 )
+from .assignments import *
+from .centering import *
+from .check import *
+from .datasets import *
+from .describe import *
+from .diagnostics import *
+from .models import *
+from .plots import *
+from .power import *
+from .rng import *
+from .simulate import *
 
 __version__ = "0.1.0"
