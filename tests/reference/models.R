@@ -56,17 +56,7 @@ dump_fit <- function(m, name) {
 }
 
 # The guide's data, built exactly as the guide builds it.
-set.seed(123)
-n_classrooms <- 12
-n_students <- 10
-math_score_ctrl <- rnorm(n_classrooms * n_students, mean = 50, sd = 10)
-math_score_trt <- rnorm(n_classrooms * n_students, mean = 55, sd = 7)
-math_score <- c(math_score_ctrl, math_score_trt)
-ses <- c(rnorm(n_classrooms * n_students, mean = 50, sd = 10))
-intervention <- rep(c(0, 1), each = n_classrooms * n_students / 2)
-classroom_id <- rep(1:n_classrooms, each = n_students * 2)
-student_id <- rep(1:(n_students * 2), times = n_classrooms)
-data <- data.frame(math_score, intervention, classroom_id, student_id, ses)
+source("tests/reference/guide_simulation.R")
 wcsv(data, "guide_data.csv", row.names = FALSE)
 
 null_model <- lmer(math_score ~ 1 + (1 | classroom_id), data = data)
