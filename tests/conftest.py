@@ -5,6 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hlmtutor import guide_data
+
 REFERENCE_DIR = Path(__file__).parent / "reference"
 
 
@@ -22,3 +24,12 @@ def read_reference():
         return pd.read_csv(REFERENCE_DIR / name, **kwargs)
 
     return read
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    """The guide's data, ``hlmtutor.guide_data()``, one copy per test module (do not modify it).
+
+    A module that needs other data under this name defines its own ``data`` fixture.
+    """
+    return guide_data()

@@ -4,15 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmtutor import center_grand, center_within, group_mean, guide_data
+from hlmtutor import center_grand, center_within, group_mean
 
 FOLDER = "foundation/"
 RTOL = 1e-12
-
-
-@pytest.fixture(scope="module")
-def data():
-    return guide_data()
 
 
 @pytest.fixture(scope="module")

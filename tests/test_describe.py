@@ -4,16 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmtutor import describe, describe_by, guide_data, r_summary
+from hlmtutor import describe, describe_by, r_summary
 from hlmtutor.describe import DESCRIBE_COLUMNS
 
 FOLDER = "foundation/"
 RTOL = 1e-12
-
-
-@pytest.fixture(scope="module")
-def data():
-    return guide_data()
 
 
 @pytest.fixture(scope="module")

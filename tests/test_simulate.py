@@ -12,7 +12,6 @@ from hlmtutor import (
     center_grand,
     center_within,
     group_mean,
-    guide_data,
     simulate_classrooms,
 )
 
@@ -20,11 +19,6 @@ FOLDER = "foundation/"
 # The guide folder sits beside the repository (../shared/guide), as CONTRIBUTING.md says.
 SHARED_GUIDE_CSV = Path(__file__).resolve().parents[2] / "shared" / "guide" / "guide_data.csv"
 COLUMNS = ["math_score", "intervention", "classroom_id", "student_id", "ses"]
-
-
-@pytest.fixture(scope="module")
-def data():
-    return guide_data()
 
 
 def test_guide_data_equals_r_data_frame(data, read_reference):
