@@ -200,7 +200,7 @@ def _null_formula(outcome: str, cluster: str) -> str:
 
 def _variances(model) -> dict[str, float]:
     """Variance of each random effect (by term) and of the residual."""
-    cov = model.cov_re
+    (cov,) = model.cov_re.values()  # the course's models have one grouping factor
     out = {str(term): float(cov.loc[term, term]) for term in cov.index}
     out["residual"] = float(model.sigma) ** 2
     return out
@@ -429,7 +429,7 @@ def _fixef_alternatives(model, term: str, statistic: str, formula: str, data) ->
             ),
             (
                 "that is the number of classrooms minus one; use Satterthwaite's df from the fit.",
-                model.ngroups - 1,
+                sum(model.ngroups.values()) - 1,
             ),
         ]
     if statistic == "Pr(>|t|)":
@@ -480,7 +480,7 @@ def check_variance(
     Notes
     -----
     The right value is the "Variance" column of ``VarCorr`` in R (``print(VarCorr(m),
-    comp = "Variance")``): the diagonal of ``hlmtutor.lmer(formula, data).cov_re`` or
+    comp = "Variance")``): the diagonal of ``hlmtutor.lmer(formula, data).cov_re[cluster]`` or
     ``sigma**2``. Hints recognise a standard deviation, a squared variance, another component
     and the ML fit.
 

@@ -61,7 +61,7 @@ def per_group_ols(formula: str, data: pd.DataFrame, group: str) -> pd.DataFrame:
     a          1.0  1.0
     b          2.0  2.0
     """
-    import statsmodels.formula.api as smf
+    from .lmm.frame import model_frame
 
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame; got {type(data).__name__}.")
@@ -69,28 +69,28 @@ def per_group_ols(formula: str, data: pd.DataFrame, group: str) -> pd.DataFrame:
         raise KeyError(
             f"group column {group!r} is not in data; its columns are {list(data.columns)}."
         )
-    design = smf.ols(formula, data)
-    kept = design.data.row_labels
-    dropped = len(data) - len(kept)
-    if dropped:
+    if not isinstance(formula, str) or "|" in formula:
+        raise ValueError(
+            f"formula must be a one-level formula such as 'y ~ x' (no random terms), not "
+            f"{formula!r}; the groups are given by the group argument."
+        )
+    # The package's one formula parser: the model frame of formula + (1 | group) gives X with
+    # lme4's column names, the complete rows, and the group of each row.
+    frame = model_frame(f"{formula} + (1 | `{group}`)", data)
+    if frame.n_dropped:
         warnings.warn(
-            f"per_group_ols dropped {dropped} row(s) with missing values in the variables of {formula!r}.",
+            f"per_group_ols dropped {frame.n_dropped} row(s) with missing values in the variables "
+            f"of {formula!r}.",
             UserWarning,
             stacklevel=2,
         )
-    labels = data.loc[kept, group]
-    if labels.isna().any():
-        raise ValueError(
-            f"group column {group!r} has missing values in {int(labels.isna().sum())} row(s); "
-            "give every row a group or drop those rows first."
-        )
-    names = ["(Intercept)" if n == "Intercept" else n for n in design.exog_names]
-    x = np.asarray(design.exog, dtype=float)
-    y = np.asarray(design.endog, dtype=float)
+    names = list(frame.x_names)
+    x, y = frame.X, frame.y
+    term = frame.random[0]
+    labels = pd.Series(np.asarray(term.levels, dtype=object)[term.codes])
     rows, deficient = {}, []
-    for level, positions in (
-        labels.reset_index(drop=True).groupby(labels.to_numpy(), sort=True).indices.items()
-    ):
+    for code, level in enumerate(term.levels):
+        positions = np.flatnonzero(term.codes == code)
         xj, yj = x[positions], y[positions]
         if np.linalg.matrix_rank(xj) < xj.shape[1]:
             deficient.append(level)

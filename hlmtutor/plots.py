@@ -196,9 +196,9 @@ def plot_caterpillar(
     ----------
     effects : pandas.Series
         One predicted random effect (conditional mode) per group, indexed by group, e.g.
-        ``result.ranef["(Intercept)"]``.
+        ``result.ranef["g"]["(Intercept)"]``.
     se : pandas.Series
-        Their conditional standard deviations, same index (e.g. ``result.ranef_sd["(Intercept)"]``).
+        Their conditional standard deviations, same index (e.g. ``result.ranef_sd["g"]["(Intercept)"]``).
     level : float, default 0.95
         Coverage of the normal intervals ``effect +/- z * se``.
     label : str
@@ -227,8 +227,8 @@ def plot_caterpillar(
     """
     if not isinstance(effects, pd.Series) or not isinstance(se, pd.Series):
         raise TypeError(
-            "effects and se must be pandas Series indexed by group, e.g. result.ranef['(Intercept)'] "
-            "and result.ranef_sd['(Intercept)']."
+            "effects and se must be pandas Series indexed by group, e.g. result.ranef['g']['(Intercept)'] "
+            "and result.ranef_sd['g']['(Intercept)']."
         )
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level!r}.")
@@ -272,7 +272,7 @@ def plot_shrinkage(
         :func:`hlmtutor.per_group_ols`.
     pooled : pandas.DataFrame
         The mixed model's per-group coefficients (fixed + predicted random effects), same index and
-        columns, e.g. ``result.coef``.
+        columns, e.g. ``result.coef["g"]``.
     x, y : str
         The two coefficient columns to plot (e.g. ``"(Intercept)"`` and ``"ses_cwc"``).
     population : mapping, optional

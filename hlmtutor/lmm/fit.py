@@ -1,0 +1,176 @@
+"""``lmer``: the pipeline formula -> model frame -> random-effects terms -> deviance -> optimum
+-> result, with lme4's identifiability checks before the fit."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from ._blas import single_threaded
+from .deviance import make_deviance
+from .frame import ModelFrame, model_frame
+from .optimize import OPTIMIZERS, optimize_theta
+from .result import LmerResult
+from .terms import ReTerms, build_terms
+
+__all__ = ["lmer", "refit"]
+
+CHECK_LEVELS = ("stop", "warning", "ignore")
+
+
+def _term_label(term) -> str:
+    """An expanded random term as lme4 deparses it in messages: ``1 + x | g``."""
+    expr = term.expr
+    parts = (["1"] if expr.intercept else ["0"]) + [":".join(t) for t in expr.terms]
+    if expr.intercept and expr.terms:
+        parts = ["1", *[":".join(t) for t in expr.terms]]
+    return f"{' + '.join(parts)} | {':'.join(term.factor)}"
+
+
+def _identifiability(frame: ModelFrame, reterms: ReTerms, checks: str) -> list[str]:
+    """lme4's checkNlevels and checkZdims: grouping factors and random effects vs observations."""
+    n = len(frame.y)
+    problems = []
+    few = [name for name, nlev in reterms.ngroups().items() if nlev < 2]
+    if few:
+        raise ValueError(
+            f"The grouping factor(s) {', '.join(few)} have fewer than 2 levels in the data used "
+            "(lme4: grouping factors must have > 1 sampled level); a random effect needs "
+            "several groups."
+        )
+    too_many = [name for name, nlev in reterms.ngroups().items() if nlev >= n]
+    if too_many:
+        problems.append(
+            "number of levels of each grouping factor must be < number of observations "
+            f"(problems: {', '.join(too_many)}): with one observation per group the group "
+            "variance and the residual variance cannot be told apart"
+        )
+    for term in reterms.terms:
+        n_re = term.nlev * term.q
+        if n <= n_re:
+            problems.append(
+                f"number of observations (={n}) <= number of random effects (={n_re}) for term "
+                f"({term.label}); the random-effects parameters and the residual variance (or "
+                "scale parameter) are probably unidentifiable"
+            )
+    problems = list(dict.fromkeys(problems))
+    if problems and checks == "stop":
+        raise ValueError(
+            problems[0]
+            + ". Use fewer random effects or more data; to fit anyway pass checks='warning' "
+            "(lme4: lmerControl(check.nobs.vs.nlev = 'warning', check.nobs.vs.nRE = 'warning'))."
+        )
+    return problems if checks == "warning" else []
+
+
+def _start(start, reterms: ReTerms) -> np.ndarray:
+    if start is None:
+        return reterms.start
+    values = np.asarray(start, dtype=float)
+    if values.shape != (reterms.n_theta,):
+        raise ValueError(
+            f"start must hold {reterms.n_theta} theta values in lme4's order "
+            f"({', '.join(reterms.theta_names())}), got {start!r}."
+        )
+    return values
+
+
+@single_threaded
+def lmer(
+    formula: str,
+    data: pd.DataFrame,
+    REML: bool = True,
+    *,
+    optimizer: str = "bobyqa",
+    start=None,
+    checks: str = "stop",
+) -> LmerResult:
+    """Fit a linear mixed model as lme4's ``lmer`` does, with lmerTest's t-tests.
+
+    Parameters
+    ----------
+    formula : str
+        lme4 syntax: ``y ~ x + (1 + x | school) + (1 | school:class)``; ``(1 | a/b)`` for
+        ``b`` nested in ``a``; ``(x || g)`` for uncorrelated effects; ``I(x^2)``, ``log(x)``
+        and ``factor(x)`` in the fixed part.
+    data : pandas.DataFrame
+        Rows with a missing value in a column the formula uses are dropped (a ``UserWarning``
+        says how many, and which groups vanished with them).
+    REML : bool, default True
+        Restricted maximum likelihood (lme4's default) or maximum likelihood (False).
+    optimizer : {"bobyqa", "nelder-mead", "powell", "lbfgsb"}, default "bobyqa"
+        "bobyqa" is lme4's default (NLopt's BOBYQA with lme4's settings); the others are scipy's.
+    start : array-like, optional
+        Initial theta in lme4's order; default 1 on the diagonals and 0 elsewhere, as lme4.
+    checks : {"stop", "warning", "ignore"}, default "stop"
+        lme4's identifiability checks (``check.nobs.vs.nlev``, ``check.nobs.vs.nRE``): a
+        grouping factor with as many levels as observations, or more random effects than
+        observations, is an error; "warning" fits anyway with a warning, "ignore" silently.
+
+    Returns
+    -------
+    LmerResult
+
+    Notes
+    -----
+    With ``L L' = Lambda'Z'Z Lambda + I``, lme4 minimises over theta the profiled
+
+    REML: ``log|L|^2 + log|R_X|^2 + (n - p)(1 + log(2 pi pwrss / (n - p)))``
+
+    ML: ``log|L|^2 + n (1 + log(2 pi pwrss / n))``
+
+    (Bates et al. 2015). t-tests use Satterthwaite's df as lmerTest's ``summary()``. Matches
+    R's ``lmerTest::lmer(formula, data, REML)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmtutor import lmer
+    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+    ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    >>> fit = lmer("y ~ 1 + (1 | g)", data)
+    >>> round(float(fit.params["(Intercept)"]), 3)
+    4.55
+    """
+    if not isinstance(REML, bool | np.bool_):
+        raise TypeError(
+            f"REML must be True (restricted maximum likelihood) or False (maximum likelihood), "
+            f"not {REML!r}."
+        )
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}.")
+    if checks not in CHECK_LEVELS:
+        raise ValueError(f"checks must be one of {CHECK_LEVELS}, not {checks!r}.")
+    frame = model_frame(formula, data)
+    for message in frame.messages:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    labels = [_term_label(t) for t in frame.formula.random]
+    reterms = build_terms(frame.random, labels)
+    for problem in _identifiability(frame, reterms, checks):
+        warnings.warn(problem, UserWarning, stacklevel=2)
+    deviance = make_deviance(frame.y, frame.X, reterms, bool(REML))
+    optimum = optimize_theta(deviance, _start(start, reterms), reterms.lower, optimizer)
+    result = LmerResult(
+        formula=formula,
+        REML=bool(REML),
+        frame=frame,
+        reterms=reterms,
+        deviance_function=deviance,
+        optimum=optimum,
+    )
+    for message in (*optimum.messages, *result.identification_notes):
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return result
+
+
+@single_threaded
+def refit(result: LmerResult, reml: bool) -> LmerResult:
+    """The same model on the same rows, refitted by REML or ML (lme4's ``refitML``)."""
+    deviance = make_deviance(result.frame.y, result.frame.X, result.reterms, reml)
+    optimum = optimize_theta(
+        deviance, result.reterms.start, result.reterms.lower, result.optimizer
+    )
+    return replace(result, REML=reml, deviance_function=deviance, optimum=optimum)

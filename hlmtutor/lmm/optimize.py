@@ -1,0 +1,242 @@
+"""Minimise the deviance over theta as lme4's ``optimizeLmer`` does, then lme4's checks.
+
+Default optimizer: NLopt's BOBYQA (the ``nlopt`` package wraps the same C library as R's nloptr)
+with lme4's ``nloptwrap`` settings (``xtol_abs = 1e-8``, ``ftol_abs = 1e-8``, ``maxeval = 1e5``,
+and nloptr's default ``xtol_rel = 1e-4``), started at theta = 1 on the diagonals and 0 elsewhere.
+After it stops, lme4's ``restart_edge`` (restart when a parameter on its bound has a negative
+one-sided slope) and ``check.boundary`` (put parameters within 1e-5 of a bound on it when that
+fits better), then ``checkConv``: a singular fit (a diagonal theta below 1e-4) skips the gradient
+check; otherwise the gradient scaled by the Cholesky factor of the finite-difference Hessian
+(``deriv12``, step 1e-4) must be below 0.002, and the Hessian must be positive definite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize as sopt
+
+__all__ = ["Optimum", "OPTIMIZERS", "optimize_theta", "deriv12", "check_convergence"]
+
+OPTIMIZERS = ("bobyqa", "nelder-mead", "powell", "lbfgsb")
+GRADIENT_TOL = 2e-3  # check.conv.grad
+SINGULAR_TOL = 1e-4  # check.conv.singular
+HESSIAN_TOL = 1e-6  # check.conv.hess
+BOUNDARY_TOL = 1e-5  # boundary.tol
+SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """Where the optimizer stopped, and what lme4's checks say of it."""
+
+    theta: np.ndarray
+    fval: float
+    feval: int
+    optimizer: str
+    message: str
+    singular: bool
+    converged: bool
+    messages: tuple[str, ...]  # lme4's convergence warnings (and the singular-fit message)
+    gradient: np.ndarray | None
+    hessian: np.ndarray | None
+
+
+def _bobyqa(fn: Callable, start: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, int, str]:
+    import nlopt
+
+    count = [0]
+
+    def objective(x, grad):
+        count[0] += 1
+        value = fn(np.array(x))
+        return value if np.isfinite(value) else 1e300
+
+    opt = nlopt.opt(nlopt.LN_BOBYQA, len(start))
+    opt.set_lower_bounds(lower.tolist())
+    opt.set_min_objective(objective)
+    opt.set_xtol_abs(1e-8)
+    opt.set_ftol_abs(1e-8)
+    opt.set_xtol_rel(1e-4)
+    opt.set_maxeval(100000)
+    x = opt.optimize(start.tolist())
+    code = opt.last_optimize_result()
+    return np.array(x), count[0], _NLOPT_MESSAGES.get(code, f"NLopt result {code}")
+
+
+_NLOPT_MESSAGES = {
+    1: "NLOPT_SUCCESS",
+    2: "NLOPT_STOPVAL_REACHED",
+    3: "NLOPT_FTOL_REACHED",
+    4: "NLOPT_XTOL_REACHED",
+    5: "NLOPT_MAXEVAL_REACHED",
+    6: "NLOPT_MAXTIME_REACHED",
+}
+
+
+def _scipy(fn: Callable, start: np.ndarray, lower: np.ndarray, method: str):
+    bounds = [(0.0 if np.isfinite(lo) else None, None) for lo in lower]
+    name = {"powell": "Powell", "nelder-mead": "Nelder-Mead", "lbfgsb": "L-BFGS-B"}[method]
+    options = {
+        "powell": {"xtol": 1e-8, "ftol": 1e-12, "maxfev": 20000},
+        "nelder-mead": {"xatol": 1e-8, "fatol": 1e-10, "maxfev": 20000},
+        "lbfgsb": {"ftol": 1e-14, "gtol": 1e-8, "maxfun": 20000},
+    }[method]
+    result = sopt.minimize(fn, start, method=name, bounds=bounds, options=options)
+    x = np.where(np.isfinite(lower), np.maximum(result.x, lower), result.x)
+    return x, int(result.nfev), str(result.message)
+
+
+def _run(fn, start, lower, method):
+    if method == "bobyqa":
+        return _bobyqa(fn, start, lower)
+    return _scipy(fn, start, lower, method)
+
+
+def deriv12(fn: Callable, x: np.ndarray, delta: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian by central differences, as ``lme4:::deriv12``."""
+    n = len(x)
+    fx = fn(x)
+    grad = np.zeros(n)
+    hess = np.zeros((n, n))
+    unit = np.eye(n) * delta
+    for j in range(n):
+        fadd, fsub = fn(x + unit[j]), fn(x - unit[j])
+        hess[j, j] = (fadd - 2 * fx + fsub) / delta**2
+        grad[j] = (fadd - fsub) / (2 * delta)
+        for i in range(j):
+            value = (
+                fn(x + unit[i] + unit[j])
+                - fn(x + unit[i] - unit[j])
+                - fn(x - unit[i] + unit[j])
+                + fn(x - unit[i] - unit[j])
+            ) / (4 * delta**2)
+            hess[i, j] = hess[j, i] = value
+    return grad, hess
+
+
+def _hessian_messages(hess: np.ndarray) -> list[str]:
+    """lme4's ``checkHess``."""
+    values = np.linalg.eigvalsh(hess)
+    negative = int(np.sum(values < -HESSIAN_TOL))
+    if negative:
+        return [f"Model failed to converge: degenerate  Hessian with {negative} negative eigenvalues"]
+    zero = int(np.sum(np.abs(values) < HESSIAN_TOL))
+    try:
+        np.linalg.cholesky(hess)
+        chol_ok = True
+    except np.linalg.LinAlgError:
+        chol_ok = False
+    if zero or not chol_ok:
+        return [" Hessian is numerically singular: parameters are not uniquely determined"]
+    messages = []
+    if values.max() * HESSIAN_TOL > 1:
+        messages.append("Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?")
+    if values.min() / values.max() < HESSIAN_TOL:
+        messages.append(
+            "Model is nearly unidentifiable: large eigenvalue ratio\n - Rescale variables?"
+        )
+    return messages
+
+
+def check_convergence(fn: Callable, theta: np.ndarray, lower: np.ndarray):
+    """lme4's ``checkConv``: (singular, converged, messages, gradient, hessian)."""
+    singular = bool(np.any(theta[lower == 0] < SINGULAR_TOL))
+    if singular:
+        return True, True, [SINGULAR_MESSAGE], None, None
+    grad, hess = deriv12(fn, theta)
+    messages = []
+    converged = True
+    if not np.all(np.isfinite(grad)):
+        return False, False, ["Gradient contains NAs"], grad, hess
+    try:
+        scaled = np.linalg.solve(np.linalg.cholesky(hess).T, grad)  # solve(chol(H), g)
+        worst = float(np.max(np.minimum(np.abs(scaled), np.abs(grad))))
+        if worst > GRADIENT_TOL:
+            converged = False
+            component = int(np.argmax(np.minimum(np.abs(scaled), np.abs(grad)))) + 1
+            messages.append(
+                f"Model failed to converge with max|grad| = {worst:.6g} "
+                f"(tol = {GRADIENT_TOL:g}, component {component})"
+            )
+    except np.linalg.LinAlgError:
+        converged = False
+        messages.append("unable to evaluate scaled gradient")
+    if np.all(np.isfinite(hess)):
+        hess_messages = _hessian_messages(hess)
+        if any(m.startswith("Model failed") for m in hess_messages):
+            converged = False
+        messages.extend(hess_messages)
+    return False, converged, messages, grad, hess
+
+
+def _restart_edge(fn, theta, lower):
+    """lme4's restart_edge test: is a parameter on its bound pulled into the interior?"""
+    on_bound = np.flatnonzero(theta == lower)
+    if not len(on_bound):
+        return False
+    d0 = fn(theta)
+    for i in on_bound:
+        moved = theta.copy()
+        moved[i] = lower[i] + BOUNDARY_TOL
+        if (fn(moved) - d0) / BOUNDARY_TOL < 0:
+            return True
+    return False
+
+
+def _check_boundary(fn, theta, fval, lower):
+    """lme4's ``check.boundary``: parameters within 1e-5 of a bound go on it if that is better."""
+    diff = theta - lower
+    near = np.flatnonzero((diff > 0) & (diff < BOUNDARY_TOL))
+    if not len(near):
+        return theta, fval
+    best = theta.copy()
+    for i in near:
+        trial = best.copy()
+        trial[i] = lower[i]
+        if fn(trial) < fval:
+            best[i] = lower[i]
+    return best, fn(best)
+
+
+def optimize_theta(
+    fn: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    lower: np.ndarray,
+    method: str = "bobyqa",
+) -> Optimum:
+    """Minimise ``fn`` from ``start`` with lme4's restart and checks.
+
+    Parameters
+    ----------
+    fn : callable
+        The profiled criterion of theta (inf where undefined).
+    start, lower : numpy.ndarray
+        Start (lme4: 1 on the diagonals, 0 elsewhere) and lower bounds (0 / -inf).
+    method : {"bobyqa", "nelder-mead", "powell", "lbfgsb"}
+    """
+    if method not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {method!r}.")
+    theta, feval, message = _run(fn, start, lower, method)
+    if _restart_edge(fn, theta, lower):
+        theta, more, message = _run(fn, theta, lower, method)
+        feval += more
+    theta, fval = _check_boundary(fn, theta, fn(theta), lower)
+    singular, converged, messages, grad, hess = check_convergence(fn, theta, lower)
+    if not np.isfinite(fval):
+        converged = False
+        messages = [f"the criterion is not finite at the optimum ({message})", *messages]
+    return Optimum(
+        theta=theta,
+        fval=float(fval),
+        feval=feval,
+        optimizer=method,
+        message=message,
+        singular=singular,
+        converged=converged,
+        messages=tuple(messages),
+        gradient=grad,
+        hessian=hess,
+    )

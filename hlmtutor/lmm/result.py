@@ -1,0 +1,556 @@
+"""The fitted model, assembled once from the pieces of the pipeline (lme4's ``mkMerMod``).
+
+Every attribute is read-only. Quantities that cost numerical derivatives (the Satterthwaite
+table) are computed on first access by :mod:`hlmtutor.lmm.inference`; everything else follows
+from the optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._blas import single_threaded
+from .deviance import LOG_2PI, Deviance, Solution
+from .optimize import SINGULAR_TOL, Optimum
+from .terms import ReTerm, ReTerms
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .frame import ModelFrame
+    from .summary import LmerSummary
+
+__all__ = ["LmerResult"]
+
+
+def _level_index(term: ReTerm) -> pd.Index:
+    return pd.Index([str(v) for v in term.levels], name=term.factor_name)
+
+
+@dataclass(frozen=True, eq=False)
+class LmerResult:
+    """A fitted linear mixed model (returned by :func:`hlmtutor.lmer`).
+
+    Attributes follow lme4's accessors. Per-factor results (``ranef``, ``ranef_sd``, ``coef``,
+    ``cov_re``) are dicts keyed by lme4's names of the random-effects terms (``g``; ``g.1`` for
+    the second term on ``g``, as ``VarCorr`` names them), as lme4 returns a list per factor.
+
+    Attributes
+    ----------
+    formula : str
+        The model formula as given.
+    REML : bool
+        True for a REML fit, False for maximum likelihood.
+    data : pandas.DataFrame
+        The model frame: the formula's columns, rows with missing values dropped.
+    n_dropped : int
+        Rows dropped for missing values (lme4's na.omit).
+    lost_groups : dict
+        Per grouping factor, the levels that lost all their rows to missing values.
+    messages : tuple of str
+        Notes and warnings of the fit (dropped rows and columns, convergence, singular fit).
+    theta : numpy.ndarray
+        lme4's covariance parameters, terms in lme4's order.
+    optimizer : str
+        The optimizer used; ``converged`` says whether lme4's checks passed, ``feval`` counts
+        deviance evaluations.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hlmtutor import lmer
+    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+    ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+    >>> fit = lmer("y ~ 1 + (1 | g)", data)
+    >>> list(fit.fixef.columns)
+    ['Estimate', 'Std. Error', 'df', 't value', 'Pr(>|t|)']
+    >>> fit.ngroups
+    {'g': 4}
+    >>> list(fit.vc["grp"])
+    ['g', 'Residual']
+    """
+
+    formula: str
+    REML: bool
+    frame: ModelFrame
+    reterms: ReTerms
+    deviance_function: Deviance
+    optimum: Optimum
+
+    # -- the fit ---------------------------------------------------------------------------
+    @property
+    def messages(self) -> tuple[str, ...]:
+        """What lme4 would print beside the fit: dropped rows, groups and columns, convergence
+        and singular-fit messages, and notes on parameters the data cannot identify."""
+        return (
+            tuple(self.frame.messages)
+            + tuple(self.optimum.messages)
+            + tuple(self.identification_notes)
+        )
+
+    @property
+    def data(self) -> pd.DataFrame:
+        return self.frame.data
+
+    @property
+    def n_dropped(self) -> int:
+        return self.frame.n_dropped
+
+    @property
+    def lost_groups(self) -> dict:
+        return dict(self.frame.lost_groups)
+
+    @property
+    def theta(self) -> np.ndarray:
+        theta = self.optimum.theta.copy()
+        theta.flags.writeable = False
+        return theta
+
+    @property
+    def optimizer(self) -> str:
+        return self.optimum.optimizer
+
+    @property
+    def converged(self) -> bool:
+        return self.optimum.converged
+
+    @property
+    def feval(self) -> int:
+        return self.optimum.feval
+
+    @cached_property
+    @single_threaded
+    def _solution(self) -> Solution:
+        return self.deviance_function.solve(self.optimum.theta)
+
+    def criterion(self, theta) -> float:
+        """The profiled REML criterion (REML fits) or ML deviance at ``theta``.
+
+        Parameters
+        ----------
+        theta : array-like
+            lme4's parameters: per term (lme4's order) the lower triangle of its relative
+            covariance factor, column by column.
+
+        Returns
+        -------
+        float
+            What lme4 minimises ("REML criterion at convergence" at the optimum).
+        """
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape != (self.reterms.n_theta,):
+            raise ValueError(
+                f"theta must hold {self.reterms.n_theta} values in lme4's order "
+                f"({', '.join(self.reterms.theta_names())}), got {theta}."
+            )
+        return self.deviance_function(theta)
+
+    @property
+    def is_singular(self) -> bool:
+        """True when a random-effect variance is (near) zero: lme4's ``isSingular()``."""
+        lower = self.reterms.lower
+        return bool(np.any(self.optimum.theta[lower == 0] < SINGULAR_TOL))
+
+    def refit_ml(self) -> LmerResult:
+        """The same model refitted by maximum likelihood (lme4's ``refitML``)."""
+        if not self.REML:
+            return self
+        from .fit import refit
+
+        return refit(self, reml=False)
+
+    # -- scalars ---------------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        return self.deviance_function.n
+
+    @property
+    def ngroups(self) -> dict[str, int]:
+        """Number of levels of each grouping factor (lme4's ``ngrps``)."""
+        return self.reterms.ngroups()
+
+    @property
+    def npar(self) -> int:
+        """Fixed effects + theta + the residual SD (the df of lme4's logLik)."""
+        return self.deviance_function.p + self.reterms.n_theta + 1
+
+    @cached_property
+    def sigma(self) -> float:
+        """Residual SD: sqrt(pwrss / (n - p)) for REML, sqrt(pwrss / n) for ML."""
+        return self.deviance_function.sigma(self._solution)
+
+    @property
+    def reml_criterion(self) -> float:
+        """lme4's ``REMLcrit()``: the criterion at convergence (NaN for ML fits)."""
+        return self.optimum.fval if self.REML else float("nan")
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood (the REML log-likelihood for REML fits, as lme4's logLik)."""
+        return -0.5 * self.deviance_function.criterion_of(self._solution)
+
+    @property
+    def aic(self) -> float:
+        return -2.0 * self.loglik + 2.0 * self.npar
+
+    @property
+    def bic(self) -> float:
+        return -2.0 * self.loglik + self.npar * np.log(self.nobs)
+
+    @property
+    def deviance(self) -> float:
+        """lme4's ``deviance(m, REML = FALSE)``: the ML deviance at this fit's theta and beta."""
+        dev = self.deviance_function
+        sol = self._solution
+        n = self.nobs
+        return float(sol.ldl2 + n * (1.0 + LOG_2PI + np.log(dev.pwrss(sol) / n)))
+
+    @property
+    def df_resid(self) -> int:
+        return self.nobs - self.npar
+
+    # -- fixed effects -----------------------------------------------------------------------
+    @property
+    def _fixed_names(self) -> list[str]:
+        return list(self.frame.x_names)
+
+    @cached_property
+    def params(self) -> pd.Series:
+        """Fixed-effect estimates (lme4's ``fixef``)."""
+        beta = self.deviance_function.beta(self._solution)
+        return pd.Series(beta, index=self._fixed_names, name="Estimate")
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        """Covariance of the fixed effects, sigma^2 (X'V^-1X)^-1 (lme4's ``vcov``)."""
+        values = self.sigma**2 * self.deviance_function.unscaled_vcov(self._solution)
+        return pd.DataFrame(values, index=self._fixed_names, columns=self._fixed_names)
+
+    @cached_property
+    def corr_fixef(self) -> pd.DataFrame:
+        """Correlation of the fixed-effect estimates."""
+        v = self.vcov.to_numpy()
+        sd = np.sqrt(np.diag(v))
+        return pd.DataFrame(v / np.outer(sd, sd), index=self.vcov.index, columns=self.vcov.index)
+
+    @cached_property
+    def fixef(self) -> pd.DataFrame:
+        """lmerTest's table: Estimate, Std. Error, df (Satterthwaite), t value, Pr(>|t|)."""
+        from .inference import coefficient_table
+
+        return coefficient_table(self)
+
+    @cached_property
+    def _varpar_covariance(self):
+        from .inference import varpar_covariance
+
+        return varpar_covariance(self)
+
+    def satterthwaite_df(self, contrasts) -> np.ndarray:
+        """Satterthwaite df of the contrasts l'beta (rows of ``contrasts``), as lmerTest.
+
+        Parameters
+        ----------
+        contrasts : array-like, shape (k, p)
+
+        Returns
+        -------
+        numpy.ndarray
+        """
+        from .inference import contrast_df
+
+        return contrast_df(self, contrasts)
+
+    # -- random effects --------------------------------------------------------------------
+    @cached_property
+    def cov_re(self) -> dict[str, pd.DataFrame]:
+        """Covariance matrix of each term's random effects, sigma^2 T T' (lme4's VarCorr)."""
+        out = {}
+        for term in self.reterms.terms:
+            t = term.factor(self.optimum.theta)
+            values = self.sigma**2 * (t @ t.T)
+            out[term.name] = pd.DataFrame(
+                values, index=list(term.column_names), columns=list(term.column_names)
+            )
+        return out
+
+    @cached_property
+    def vc(self) -> pd.DataFrame:
+        """lme4's ``as.data.frame(VarCorr(m))``: grp, var1, var2, vcov, sdcor.
+
+        Per term the variances, then the covariances (``sdcor`` holds the correlation), then
+        the ``Residual`` row; ``var1``/``var2`` are "" where R has NA.
+        """
+        rows = []
+        for name, cov in self.cov_re.items():
+            values = cov.to_numpy()
+            sd = np.sqrt(np.diag(values))
+            names = list(cov.index)
+            for i, var in enumerate(names):
+                rows.append((name, var, "", values[i, i], sd[i]))
+            for j in range(len(names)):
+                for i in range(j + 1, len(names)):
+                    denom = sd[i] * sd[j]
+                    corr = values[i, j] / denom if denom > 0 else np.nan
+                    rows.append((name, names[i], names[j], values[i, j], corr))
+        rows.append(("Residual", "", "", self.sigma**2, self.sigma))
+        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
+
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        """lme4's printed table of random effects: Groups, Name, Variance, Std.Dev., Corr...
+
+        Correlations with the second, third, ... effect of a term are in ``Corr 2``, ``Corr 3``.
+        """
+        width = max(len(c) for c in self.cov_re.values())
+        rows = []
+        for name, cov in self.cov_re.items():
+            values = cov.to_numpy()
+            sd = np.sqrt(np.diag(values))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                corr = values / np.outer(sd, sd)
+            for i, var in enumerate(cov.index):
+                row: dict[str, Any] = {
+                    "Groups": name if i == 0 else "",
+                    "Name": var,
+                    "Variance": values[i, i],
+                    "Std.Dev.": sd[i],
+                }
+                for j in range(width - 1):
+                    row["Corr" if j == 0 else f"Corr {j + 1}"] = corr[i, j] if j < i else np.nan
+                rows.append(row)
+        rows.append(
+            {"Groups": "Residual", "Name": "", "Variance": self.sigma**2, "Std.Dev.": self.sigma}
+        )
+        table = pd.DataFrame(rows)
+        if width == 1:
+            table["Corr"] = np.nan
+        return table
+
+    @cached_property
+    @single_threaded
+    def _modes(self) -> list[np.ndarray]:
+        return self.deviance_function.modes(self._solution)
+
+    @cached_property
+    @single_threaded
+    def _cond_var(self) -> list[np.ndarray]:
+        return self.deviance_function.conditional_variances(self._solution)
+
+    @property
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """Conditional modes per term, one row per level (lme4's ``ranef``)."""
+        return {
+            term.name: pd.DataFrame(modes, index=_level_index(term), columns=list(term.column_names))
+            for term, modes in zip(self.reterms.terms, self._modes, strict=True)
+        }
+
+    @property
+    def ranef_sd(self) -> dict[str, pd.DataFrame]:
+        """Conditional SDs of the random effects (sqrt of lme4's ``condVar``), shaped as ranef."""
+        out = {}
+        for term, cond in zip(self.reterms.terms, self._cond_var, strict=True):
+            sd = self.sigma * np.sqrt(np.diagonal(cond, axis1=1, axis2=2))
+            out[term.name] = pd.DataFrame(
+                sd, index=_level_index(term), columns=list(term.column_names)
+            )
+        return out
+
+    @property
+    def coef(self) -> dict[str, pd.DataFrame]:
+        """Per grouping factor, fixed effects plus that factor's random effects (lme4's ``coef``)."""
+        beta = self.params
+        out: dict[str, pd.DataFrame] = {}
+        ranef = self.ranef
+        for factor in self.reterms.factor_names:
+            names = [t.name for t in self.reterms.terms if t.factor_name == factor]
+            levels = ranef[names[0]].index
+            table = pd.DataFrame(
+                np.tile(beta.to_numpy(), (len(levels), 1)), index=levels, columns=beta.index
+            )
+            for name in names:
+                for column in ranef[name].columns:
+                    if column in table.columns:
+                        table[column] = table[column] + ranef[name][column]
+                    else:
+                        table[column] = ranef[name][column]
+            out[factor] = table
+        return out
+
+    # -- fitted values and residuals -----------------------------------------------------------
+    def fitted(self) -> pd.Series:
+        """Fitted values X beta + Z b (conditional on the random effects)."""
+        values = self.frame.X @ self.params.to_numpy()
+        for term, modes in zip(self.reterms.terms, self._modes, strict=True):
+            values = values + np.sum(term.columns * modes[term.codes], axis=1)
+        return pd.Series(values, index=self.data.index, name="fitted")
+
+    def resid(self) -> pd.Series:
+        """Conditional residuals y - fitted."""
+        return pd.Series(
+            self.frame.y - self.fitted().to_numpy(), index=self.data.index, name="resid"
+        )
+
+    @property
+    def scaled_residuals(self) -> pd.Series:
+        """Min, 1Q, Median, 3Q, Max of resid / sigma (R's quantile type 7)."""
+        scaled = self.resid().to_numpy() / self.sigma
+        values = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1.0])
+        return pd.Series(values, index=["Min", "1Q", "Median", "3Q", "Max"], name="scaled")
+
+    # -- identification ----------------------------------------------------------------------
+    @cached_property
+    def _between_slopes(self) -> dict[str, list[str]]:
+        """Per term, random slopes constant within every group whose covariance is not identified.
+
+        Such a column enters each group's covariance only through z' Sigma z at the group's
+        value z, so only those quadratic forms are identified; with too few distinct values
+        (e.g. a 0/1 treatment: two values, three parameters) there is a ridge of equal fits.
+        """
+        out = {}
+        for term in self.reterms.terms:
+            names = list(term.column_names)
+            if "(Intercept)" not in names or len(names) < 2:
+                continue
+            z = term.columns
+            low = np.full((term.nlev, term.q), np.inf)
+            high = np.full((term.nlev, term.q), -np.inf)
+            np.minimum.at(low, term.codes, z)
+            np.maximum.at(high, term.codes, z)
+            constant = [k for k in range(term.q) if np.max(high[:, k] - low[:, k]) <= 1e-12]
+            slopes = [k for k in constant if names[k] != "(Intercept)"]
+            if not slopes:
+                continue
+            rows = np.unique(z[:, constant], axis=0)
+            m = len(constant)
+            tri = np.triu_indices(m)
+            quad = np.array([np.outer(r, r)[tri] for r in rows])
+            if np.linalg.matrix_rank(quad) < m * (m + 1) // 2:
+                out[term.name] = [names[k] for k in slopes]
+        return out
+
+    @property
+    def identified_re(self) -> pd.DataFrame:
+        """The identified variance of a group's effect at each value of a between-group slope.
+
+        One row per value of each random slope that is constant within every group and whose
+        variance the data cannot identify: ``Var(u0 + value u1) = var0 + 2 value cov + value^2
+        var1``. Columns ``group``, ``term``, ``value``, ``Variance``; empty when all is identified.
+        """
+        rows = []
+        terms = {t.name: t for t in self.reterms.terms}
+        for name, slopes in self._between_slopes.items():
+            term = terms[name]
+            cov = self.cov_re[name].to_numpy()
+            names = list(term.column_names)
+            for slope in slopes:
+                k = names.index(slope)
+                for value in np.unique(term.columns[:, k]):
+                    weights = np.zeros(len(cov))
+                    weights[names.index("(Intercept)")] = 1.0
+                    weights[k] = value
+                    rows.append(
+                        {
+                            "group": name,
+                            "term": slope,
+                            "value": value,
+                            "Variance": weights @ cov @ weights,
+                        }
+                    )
+        return pd.DataFrame(rows, columns=["group", "term", "value", "Variance"])
+
+    @cached_property
+    def identification_notes(self) -> list[str]:
+        """Plain-language notes on random-effect parameters the data cannot identify."""
+        notes = []
+        table = self.identified_re
+        for name, slopes in self._between_slopes.items():
+            for slope in slopes:
+                part = table[(table["group"] == name) & (table["term"] == slope)]
+                at = "; ".join(
+                    f"at {slope} = {v:g}: {var:.4g}"
+                    for v, var in zip(part["value"], part["Variance"], strict=True)
+                )
+                notes.append(
+                    f"The random slope of {slope!r} is constant within every {name}, so its "
+                    "variance and its correlation with the intercept are not identified (other "
+                    f"values fit equally well). Identified is the variance among {name} at each "
+                    f"value of {slope} (intercept + 2 value cov + value^2 slope variance), {at}; "
+                    "see identified_re."
+                )
+        return notes
+
+    # -- summary, intervals, predictions --------------------------------------------------------
+    def summary(self, data_name: str = "data") -> LmerSummary:
+        """lmerTest's summary: ``print()`` shows R's text, notebooks an HTML table.
+
+        Parameters
+        ----------
+        data_name : str, default "data"
+            The name printed on the ``Data:`` line.
+
+        Returns
+        -------
+        LmerSummary
+        """
+        from .summary import LmerSummary
+
+        return LmerSummary.of(self, data_name)
+
+    def confint(self, level: float = 0.95, method: str = "Wald") -> pd.DataFrame:
+        """Confidence intervals as lme4's ``confint(m, level, method)``.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+        method : {"Wald", "profile"}
+            ``"Wald"``: estimate +/- z SE for the fixed effects, NaN for the variance
+            parameters (as lme4). ``"profile"``: likelihood-profile intervals for every
+            parameter (``.sig01``, ..., ``.sigma`` and the fixed effects).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns named as R names them, e.g. ``2.5 %`` and ``97.5 %``.
+
+        Notes
+        -----
+        The profile uses the ML deviance (a REML fit is refitted by ML), as lme4's
+        ``profile()``: the interval holds the values whose profiled deviance exceeds the
+        minimum by at most ``qchisq(level, 1)``. lme4 interpolates its profile with splines,
+        so its limits can differ from these roots in the fourth digit.
+        """
+        from .inference import confint
+
+        return confint(self, level, method)
+
+    def predict(
+        self, newdata: pd.DataFrame | None = None, re: bool = True, allow_new_levels: bool = False
+    ) -> pd.Series:
+        """Predictions X beta (+ Z b with ``re=True``), as lme4's ``predict()``.
+
+        Parameters
+        ----------
+        newdata : pandas.DataFrame, optional
+            Rows to predict; default the model frame.
+        re : bool, default True
+            Include the random effects (lme4's ``re.form = NULL``); False: ``re.form = NA``.
+        allow_new_levels : bool, default False
+            As lme4's ``allow.new.levels``: a level not seen in the fit is an error, or (True)
+            gets that factor's population value (random effect 0).
+
+        Returns
+        -------
+        pandas.Series
+        """
+        from .inference import predict
+
+        return predict(self, newdata, re, allow_new_levels)
+
+    def __repr__(self) -> str:
+        kind = "REML" if self.REML else "ML"
+        groups = "; ".join(f"{k}: {v}" for k, v in self.ngroups.items())
+        return f"<LmerResult {self.formula!r} fit by {kind}: {self.nobs} obs; groups {groups}>"
