@@ -14,6 +14,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from pandas.api import types
 
+from ._align import match_by_label
+
 __all__ = ["center_grand", "center_within", "group_mean"]
 
 # Values of a level-2 variable within one cluster may differ by rounding noise only.
@@ -47,14 +49,19 @@ def _numeric_x(x: pd.Series | ArrayLike) -> pd.Series:
     )
 
 
-def _aligned_cluster(cluster: pd.Series | ArrayLike, x: pd.Series) -> pd.Series:
-    """The cluster of each element of ``x``, by position, on ``x``'s index."""
+def _aligned_cluster(cluster: pd.Series | ArrayLike, x: pd.Series, x_is_pandas: bool) -> pd.Series:
+    """The cluster of each element of ``x``, on ``x``'s index.
+
+    Two Series pair by index label (the same labels in any order); otherwise by position.
+    """
     series = _as_series(cluster, "cluster")
     if len(series) != len(x):
         raise ValueError(
             f"x and cluster must have the same length; x has {len(x)} values and cluster "
             f"has {len(series)} (give one cluster id per value of x)"
         )
+    if x_is_pandas and isinstance(cluster, pd.Series):
+        series = match_by_label(series, x.index, this="x", that="cluster")
     missing = int(series.isna().sum())
     if missing:
         warnings.warn(
@@ -78,7 +85,9 @@ def group_mean(x: pd.Series | ArrayLike, cluster: pd.Series | ArrayLike) -> pd.S
     x : pandas.Series or array-like
         A numeric level-1 variable; missing values are ignored in the means.
     cluster : pandas.Series or array-like
-        The cluster id of each value of ``x`` (matched by position).
+        The cluster id of each value of ``x``. Two Series are paired by index label (the
+        same labels in any order; different labels are a ``ValueError``); anything else
+        is paired by position.
 
     Returns
     -------
@@ -92,7 +101,9 @@ def group_mean(x: pd.Series | ArrayLike, cluster: pd.Series | ArrayLike) -> pd.S
     ``mean_j = sum_i x_ij / n_j`` over the non-missing values of cluster ``j``: R's
     ``ave(x, cluster, FUN = function(v) mean(v, na.rm = TRUE))``, the cluster mean used
     by MLMusingR's ``group_center`` and misty's ``cluster.scores``. The guide computes it
-    as ``ave(data$ses, data$classroom_id)``.
+    as ``ave(data$ses, data$classroom_id)``. R's vectors have no index, so ``ave`` pairs
+    by position; two Series pair by label here, as pandas arithmetic does (a Series
+    sorted or filtered apart from its clusters is not silently mismatched).
 
     Examples
     --------
@@ -102,7 +113,7 @@ def group_mean(x: pd.Series | ArrayLike, cluster: pd.Series | ArrayLike) -> pd.S
     [2.0, 2.0, 10.0, 10.0]
     """
     values = _numeric_x(x)
-    return _cluster_means(values, _aligned_cluster(cluster, values))
+    return _cluster_means(values, _aligned_cluster(cluster, values, isinstance(x, pd.Series)))
 
 
 def center_within(x: pd.Series | ArrayLike, cluster: pd.Series | ArrayLike) -> pd.Series:
@@ -114,7 +125,9 @@ def center_within(x: pd.Series | ArrayLike, cluster: pd.Series | ArrayLike) -> p
         A numeric level-1 variable; missing values stay missing and are ignored in the
         cluster means.
     cluster : pandas.Series or array-like
-        The cluster id of each value of ``x`` (matched by position).
+        The cluster id of each value of ``x``. Two Series are paired by index label (the
+        same labels in any order; different labels are a ``ValueError``); anything else
+        is paired by position.
 
     Returns
     -------
@@ -136,7 +149,9 @@ def center_within(x: pd.Series | ArrayLike, cluster: pd.Series | ArrayLike) -> p
     [-1.0, 1.0, 0.0, nan]
     """
     values = _numeric_x(x)
-    return values - _cluster_means(values, _aligned_cluster(cluster, values))
+    return values - _cluster_means(
+        values, _aligned_cluster(cluster, values, isinstance(x, pd.Series))
+    )
 
 
 def _first_varying_cluster(values: pd.Series, cluster: pd.Series) -> object | None:
@@ -164,7 +179,7 @@ def center_grand(
         Give the cluster ids when ``x`` is a level-2 variable stored on level-1 rows (one
         value repeated in every row of a cluster, e.g. ``group_mean(ses, classroom)``):
         the grand mean is then the unweighted mean of one value per cluster, so large
-        clusters do not weigh more.
+        clusters do not weigh more. Paired with ``x`` as in :func:`group_mean`.
 
     Returns
     -------
@@ -175,7 +190,8 @@ def center_grand(
     ------
     ValueError
         If ``cluster`` is given and ``x`` varies within a cluster (the message names the
-        first such cluster), or the lengths of ``x`` and ``cluster`` differ.
+        first such cluster), the lengths of ``x`` and ``cluster`` differ, or two Series
+        have different index labels.
 
     Notes
     -----
@@ -198,7 +214,7 @@ def center_grand(
     values = _numeric_x(x)
     if cluster is None:
         return values - values.mean()
-    groups = _aligned_cluster(cluster, values)
+    groups = _aligned_cluster(cluster, values, isinstance(x, pd.Series))
     varying = _first_varying_cluster(values, groups)
     if varying is not None:
         examples = values[groups == varying].dropna().unique()[:3].tolist()

@@ -139,10 +139,25 @@ def _check_design(
         raise ValueError(f"alpha must be between 0 and 1, e.g. 0.05; got {alpha!r}")
 
 
+def _children(seed: int | np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """The first ``n`` children of ``seed``, leaving a caller's SeedSequence untouched.
+
+    ``SeedSequence.spawn`` counts the children it has handed out, so spawning from the
+    caller's object would give other children on the next call. A fresh SeedSequence with
+    the same entropy, spawn key and pool size spawns them from the start every time.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        root = np.random.SeedSequence(
+            seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size
+        )
+    else:
+        root = np.random.SeedSequence(seed)
+    return root.spawn(n)
+
+
 def _seeds(seed: int | np.random.SeedSequence, n: int) -> list[int]:
-    """``n`` independent integer seeds spawned from one SeedSequence."""
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return [int(child.generate_state(1, np.uint64)[0]) for child in root.spawn(n)]
+    """``n`` independent integer seeds, one per child of ``seed`` (see :func:`_children`)."""
+    return [int(child.generate_state(1, np.uint64)[0]) for child in _children(seed, n)]
 
 
 def _simulate_and_test(
@@ -213,7 +228,10 @@ def power(
         Significance level of the two-sided test.
     seed : int or numpy.random.SeedSequence, default 2026
         The root of the seeds: simulation ``i`` uses the ``i``-th seed spawned from
-        ``SeedSequence(seed)``, whatever ``n_jobs`` or backend runs it.
+        ``SeedSequence(seed)``, whatever ``n_jobs`` or backend runs it. A SeedSequence
+        is not changed: its children are counted from the first on every call (from its
+        entropy and spawn key, whatever it has spawned before), so the same SeedSequence
+        gives the same result each time, and ``SeedSequence(s)`` the same as ``s``.
     n_jobs : int or None, default 1
         joblib workers (``-1``: all cores; ``None``: the active backend's default).
     backend : str, optional
@@ -305,7 +323,7 @@ def power_curve(
     *,
     n_sims: int = 1000,
     alpha: float = 0.05,
-    seed: int = 2026,
+    seed: int | np.random.SeedSequence = 2026,
     n_jobs: int | None = 1,
     backend: str | None = None,
     progress: bool = False,
@@ -318,9 +336,10 @@ def power_curve(
         The grid: every combination is simulated.
     effect, icc, n_sims, alpha, n_jobs, backend, progress
         As in :func:`power`.
-    seed : int, default 2026
+    seed : int or numpy.random.SeedSequence, default 2026
         Grid point ``k`` (in the order classrooms-major) uses the ``k``-th SeedSequence
-        spawned from ``seed``.
+        spawned from ``seed``; a SeedSequence is not changed (as in :func:`power`), so
+        it gives the same curve on every call.
 
     Returns
     -------
@@ -343,7 +362,7 @@ def power_curve(
     grid = [(j, n) for j in n_classrooms for n in n_students]
     if not grid:
         raise ValueError("the grid is empty: give at least one number of classrooms and students")
-    roots = np.random.SeedSequence(seed).spawn(len(grid))
+    roots = _children(seed, len(grid))
     options = {"n_sims": n_sims, "alpha": alpha, "n_jobs": n_jobs, "backend": backend}
     frames = [
         power(j, n, effect, icc, seed=root, progress=progress, **options).to_frame()

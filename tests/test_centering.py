@@ -69,10 +69,11 @@ def test_index_and_arrays():
     result = center_within(x, cluster)
     assert list(result.index) == [10, 11, 12, 13] and result.name == "score"
     assert result.tolist() == [-0.5, 0.5, -2.0, 2.0]
-    # a cluster Series with another index is matched by position
-    shifted = pd.Series(cluster, index=[0, 1, 2, 3])
-    pd.testing.assert_series_equal(center_within(x, shifted), result)
+    # a list pairs by position too, and so does a cluster Series with an array x
     assert group_mean(np.array([1, 2, 3, 7]), cluster).tolist() == [1.5, 1.5, 5.0, 5.0]
+    pd.testing.assert_series_equal(center_within(x, list(cluster)), result)
+    labelled = pd.Series(cluster, index=[7, 3, 5, 1])
+    assert center_within(x.to_numpy(), labelled).tolist() == [-0.5, 0.5, -2.0, 2.0]
 
 
 def test_center_grand_with_cluster_weights_each_cluster_once():
@@ -106,3 +107,44 @@ def test_missing_cluster_id_gives_nan_with_a_warning():
     with pytest.warns(UserWarning, match="1 value\\(s\\) of cluster are missing"):
         result = center_within([1.0, 2.0, 3.0], ["a", None, "a"])
     assert result.tolist()[0] == -1.0 and np.isnan(result.tolist()[1])
+
+
+def test_two_series_pair_by_index_label(data, centered_ref):
+    # R: ave(ses, classroom_id) and ses - ave(...), whatever order the Series come in
+    ses, room = data["ses"], data["classroom_id"]
+    shuffled_room = room.sample(frac=1, random_state=7)
+    assert not shuffled_room.index.equals(ses.index)
+    mean = group_mean(ses, shuffled_room)
+    assert mean.index.equals(ses.index)
+    np.testing.assert_allclose(mean, centered_ref["ses_grpmean"], rtol=RTOL)
+    np.testing.assert_allclose(
+        center_within(ses, shuffled_room), centered_ref["ses_mc"], rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        center_grand(mean, shuffled_room), centered_ref["ses_gmc"], rtol=1e-10, atol=1e-12
+    )
+    # x shuffled instead: the result keeps x's (shuffled) index, each row its own cluster
+    shuffled_ses = ses.sample(frac=1, random_state=8)
+    within = center_within(shuffled_ses, room)
+    assert within.index.equals(shuffled_ses.index)
+    np.testing.assert_allclose(within.sort_index(), centered_ref["ses_mc"], rtol=1e-10, atol=1e-12)
+
+
+def test_series_with_other_index_labels_are_refused():
+    x = pd.Series([1.0, 2.0, 3.0, 7.0], index=[10, 11, 12, 13])
+    cluster = pd.Series(["a", "a", "b", "b"], index=[0, 1, 2, 3])
+    message = (
+        r"x and cluster have different index labels \(in x only: \[10, 11, 12, \.\.\.\]; "
+        r"in cluster only: \[0, 1, 2, \.\.\.\]\).*cluster\.to_numpy\(\).*reset_index"
+    )
+    for function in (group_mean, center_within, center_grand):
+        with pytest.raises(ValueError, match=message):
+            function(x, cluster)
+    # the same number of rows but one label differs
+    with pytest.raises(ValueError, match=r"in x only: \[13\]; in cluster only: \[99\]"):
+        center_within(x, cluster.set_axis([10, 11, 12, 99]))
+    # repeated labels cannot be matched unless the indexes are equal
+    with pytest.raises(ValueError, match="cluster repeats index labels"):
+        group_mean(x, cluster.set_axis([10, 10, 12, 13]))
+    repeated = x.set_axis([5, 5, 6, 6])
+    assert group_mean(repeated, cluster.set_axis([5, 5, 6, 6])).tolist() == [1.5, 1.5, 5.0, 5.0]

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from hlmtutor import describe, describe_by, r_summary
-from hlmtutor.describe import DESCRIBE_COLUMNS
+from hlmtutor.describe import DESCRIBE_COLUMNS, _coded_values
 
 FOLDER = "foundation/"
 RTOL = 1e-12
@@ -138,3 +138,111 @@ def test_describe_by_categorical_group_keeps_category_order_and_skips_unused():
     result = describe_by(frame, group)
     assert list(result.index.get_level_values("group")) == ["z", "a"]
     assert result["mean"].tolist() == [2.0, 3.5]
+
+
+# ---- tests/reference/describe.R: text with missing values and mixed case, constant columns ----
+
+DESCRIBE = "describe/"
+
+
+@pytest.fixture(scope="module")
+def mixed(read_reference):
+    """describe.R's text frame: mixed-case words with missing values, mixed-case teams."""
+    return read_reference(DESCRIBE + "mixed_input.csv")
+
+
+@pytest.fixture(scope="module")
+def constant(read_reference):
+    """describe.R's frame with columns constant within (or across) the groups p and q."""
+    return read_reference(DESCRIBE + "constant_input.csv")
+
+
+def test_describe_text_with_missing_values(mixed, read_reference):
+    # R: psych::describe(mixed): word has two NA, coded as.numeric(as.factor(word))
+    assert mixed["word"].isna().sum() == 2
+    ref = read_reference(DESCRIBE + "mixed_describe.csv")
+    assert_matches_psych(describe(mixed), ref)
+    # the same text held in object columns (None for missing) is coded the same way
+    as_objects = mixed.astype({"team": object, "word": object})
+    as_objects["word"] = as_objects["word"].where(mixed["word"].notna(), None)
+    assert_matches_psych(describe(as_objects), ref)
+
+
+def test_describe_by_text_with_missing_values_and_mixed_case_groups(mixed, read_reference):
+    # R: psych::describeBy(mixed, group = "team"); groups in R's order a, A, b, B
+    ref = read_reference(DESCRIBE + "mixed_describe_by.csv")
+    result = describe_by(mixed, "team")
+    assert list(result.index.get_level_values("group")) == ref["group"].tolist()
+    assert list(dict.fromkeys(ref["group"])) == ["a", "A", "b", "B"]
+    assert_matches_psych(result, ref)
+
+
+def test_text_is_coded_by_r_levels_not_python_order(read_reference):
+    # R: levels(factor(mixed$word)): "apple" < "Apple" < "banana" < ... (ICU collation)
+    levels = read_reference(DESCRIBE + "mixed_word_levels.csv")["level"].tolist()
+    assert levels != sorted(levels)  # Python would put every capital first
+    shuffled = [levels[i] for i in (4, 1, 5, 0, 3, 2)]
+    codes = _coded_values(pd.Series(shuffled))
+    assert codes.tolist() == [levels.index(word) + 1.0 for word in shuffled]
+
+
+def assert_constant_rows_exact(result: pd.DataFrame, values: dict) -> None:
+    """Rows of constant columns: mean, median, trimmed, min, max exactly the value; sd,
+    mad, range, se exactly 0; skew and kurtosis NaN (0/0), as in R."""
+    for label, value in values.items():
+        row = result.loc[label]
+        assert (row[["mean", "median", "trimmed", "min", "max"]] == value).all(), label
+        assert (row[["sd", "mad", "range", "se"]] == 0.0).all(), label
+        assert row[["skew", "kurtosis"]].isna().all(), label
+
+
+def test_describe_by_column_constant_within_groups(constant, read_reference):
+    # R: psych::describeBy(constant, group = "g"): tenth is 0.1 in all 14 rows, big is
+    # 1e6 + 0.3 in group p and 1e6 + 0.7 in group q
+    ref = read_reference(DESCRIBE + "constant_describe_by.csv")
+    result = describe_by(constant, "g")
+    assert list(result.index.get_level_values("group")) == ref["group"].tolist()
+    assert_matches_psych(result, ref)
+    assert_constant_rows_exact(result.loc["p"], {"tenth": 0.1, "big": 1e6 + 0.3})
+    assert_constant_rows_exact(result.loc["q"], {"tenth": 0.1, "big": 1e6 + 0.7})
+
+
+def test_describe_constant_column_and_one_column_groups(constant, read_reference):
+    # R: psych::describe(constant); describeBy(constant["big"], constant$g) (one column:
+    # describe's vector branch)
+    whole = describe(constant)
+    assert_matches_psych(whole, read_reference(DESCRIBE + "constant_describe.csv"))
+    assert_constant_rows_exact(whole, {"tenth": 0.1})
+    by_group = describe_by(constant[["big"]], constant["g"])
+    assert_matches_psych(by_group, read_reference(DESCRIBE + "constant_big_by.csv"))
+    assert_constant_rows_exact(by_group.loc["q"], {"big": 1e6 + 0.7})
+
+
+def test_r_summary_mean_of_a_constant_column(constant, read_reference):
+    # R: summary(constant[c("tenth", "big", "x")]) as numbers
+    ref = read_reference(DESCRIBE + "constant_summary.csv").set_index("stat")
+    result = r_summary(constant[["tenth", "big", "x"]])
+    np.testing.assert_allclose(result, ref.loc[result.index, result.columns], rtol=RTOL)
+    assert result.loc["Mean", "tenth"] == 0.1
+
+
+def test_describe_by_pairs_a_series_group_by_index_label(data):
+    frame = data.drop(columns="classroom_id")
+    expected = describe_by(frame, data["classroom_id"])
+    shuffled = data["classroom_id"].sample(frac=1, random_state=3)
+    assert not shuffled.index.equals(frame.index)
+    pd.testing.assert_frame_equal(describe_by(frame, shuffled), expected)
+    # arrays, lists and an Index carry no labels: they pair by position
+    in_order = data["classroom_id"].to_numpy()
+    pd.testing.assert_frame_equal(describe_by(frame, in_order), expected)
+    pd.testing.assert_frame_equal(describe_by(frame, list(in_order)), expected)
+    pd.testing.assert_frame_equal(describe_by(frame, pd.Index(in_order)), expected)
+
+
+def test_describe_by_refuses_a_series_group_with_other_labels(data):
+    moved = pd.Series(data["classroom_id"].to_numpy(), index=data.index + 1000)
+    with pytest.raises(ValueError, match=r"df and group have different index labels.*to_numpy"):
+        describe_by(data, moved)
+    repeated = pd.Series(data["classroom_id"].to_numpy(), index=[0] * len(data))
+    with pytest.raises(ValueError, match="group repeats index labels.*reset_index"):
+        describe_by(data, repeated)

@@ -140,3 +140,35 @@ def test_seed_sequence_is_accepted():
     a = power(6, 3, effect=0.3, icc=0.1, n_sims=5, seed=np.random.SeedSequence(8))
     b = power(6, 3, effect=0.3, icc=0.1, n_sims=5, seed=8)
     pd.testing.assert_frame_equal(a.results, b.results)
+
+
+def test_same_seed_sequence_gives_the_same_result_every_time():
+    root = np.random.SeedSequence(8)
+    first = power(6, 3, effect=0.3, icc=0.1, n_sims=5, seed=root)
+    second = power(6, 3, effect=0.3, icc=0.1, n_sims=5, seed=root)
+    pd.testing.assert_frame_equal(first.results, second.results)
+    assert root.n_children_spawned == 0  # the caller's object is left as it was
+    # children count from the first whatever the SeedSequence spawned before
+    used = np.random.SeedSequence(8)
+    used.spawn(3)
+    pd.testing.assert_frame_equal(
+        power(6, 3, effect=0.3, icc=0.1, n_sims=5, seed=used).results, first.results
+    )
+    # a spawned child (entropy 8, spawn key (1,)) is its own stream, also reproducible
+    child = np.random.SeedSequence(8).spawn(2)[1]
+    third = power(6, 3, effect=0.3, icc=0.1, n_sims=5, seed=child)
+    assert not third.results["seed"].equals(first.results["seed"])
+    pd.testing.assert_frame_equal(
+        power(6, 3, effect=0.3, icc=0.1, n_sims=5, seed=child).results, third.results
+    )
+
+
+def test_power_curve_takes_a_seed_sequence_and_leaves_it_unchanged():
+    root = np.random.SeedSequence(1)
+    first = power_curve([6, 8], [3], effect=0.2, icc=0.1, n_sims=4, seed=root)
+    second = power_curve([6, 8], [3], effect=0.2, icc=0.1, n_sims=4, seed=root)
+    pd.testing.assert_frame_equal(first, second)
+    assert root.n_children_spawned == 0
+    pd.testing.assert_frame_equal(
+        first, power_curve([6, 8], [3], effect=0.2, icc=0.1, n_sims=4, seed=1)
+    )
