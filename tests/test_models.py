@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _rtext import assert_r_text_equal
 
 import hlmtutor
 from hlmtutor import anova, icc, lmer
@@ -107,7 +108,7 @@ def test_scalars_match_lme4(name):
     result = fit(name)
     ref = _ref(f"{name}_scalars.csv").iloc[0]
     assert result.nobs == ref["nobs"]
-    assert result.ngroups == ref["ngroups"]
+    assert list(result.ngroups.values()) == [ref["ngroups"]]
     assert result.n_dropped == ref["n_dropped"]
     assert result.is_singular == bool(ref["singular"])
     assert result.df_resid == ref["df_resid"]
@@ -120,11 +121,23 @@ def test_scalars_match_lme4(name):
         assert np.isnan(result.reml_criterion)
 
 
+def _cov(result):
+    """The covariance of the one random-effects term of these models (lme4's VarCorr(m)[[1]])."""
+    (cov,) = result.cov_re.values()
+    return cov
+
+
+def _one(table_by_factor):
+    """The one factor's table of ranef / ranef_sd / coef (lme4's list of one)."""
+    (table,) = table_by_factor.values()
+    return table
+
+
 @pytest.mark.parametrize("name", sorted(set(MODELS) - UNIDENTIFIED - BOUNDARY))
 def test_variance_components_match_lme4(name):
     result = fit(name)
     ref = _ref(f"{name}_varcorr.csv")
-    cov = result.cov_re
+    cov = _cov(result)
     for _, row in ref.iterrows():
         if row["grp"] == "Residual":
             np.testing.assert_allclose(result.sigma**2, row["vcov"], rtol=VC_RTOL)
@@ -177,7 +190,7 @@ def test_random_effects_and_coefficients(name):
     result = fit(name)
     for attr, file in [("ranef", "ranef"), ("ranef_sd", "ranef_sd"), ("coef", "coef")]:
         ref = _ref(f"{name}_{file}.csv").set_index("level")
-        table = getattr(result, attr)
+        table = _one(getattr(result, attr))
         assert [str(v) for v in table.index] == [str(v) for v in ref.index], attr
         assert list(table.columns) == list(ref.columns), attr
         np.testing.assert_allclose(table, ref, rtol=1e-3, atol=1e-4, err_msg=attr)
@@ -190,7 +203,8 @@ def test_boundary_fits_match_lme4_within_their_flatness(name):
     ref = _ref(f"{name}_varcorr.csv")
     sd = ref[ref["var2"].isna()]["sdcor"].to_numpy()
     np.testing.assert_allclose(result.varcorr["Std.Dev."], sd, rtol=1e-4, atol=5e-5)
-    corr = result.cov_re / np.sqrt(np.outer(np.diag(result.cov_re), np.diag(result.cov_re)))
+    cov = _cov(result)
+    corr = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
     for _, row in ref[ref["var2"].notna() & (ref["grp"] != "Residual")].iterrows():
         np.testing.assert_allclose(corr.loc[row["var1"], row["var2"]], row["sdcor"], atol=2e-3)
     assert result.is_singular
@@ -202,7 +216,7 @@ def test_guide_full_identified_quantities():
     """The unidentified model: its identified combinations match lme4's."""
     result = fit("guide_full")
     ref = _ref("guide_full_varcorr.csv")
-    cov = result.cov_re
+    cov = _cov(result)
     intercept = ref[(ref["var1"] == "(Intercept)") & ref["var2"].isna()]["vcov"].iloc[0]
     np.testing.assert_allclose(cov.loc["(Intercept)", "(Intercept)"], intercept, rtol=VC_RTOL)
     identified = _ref("guide_full_identified.csv")
@@ -215,8 +229,8 @@ def test_result_attributes_contract():
     result = fit("guide_full")
     assert result.formula == GUIDE_FULL
     assert result.REML is True
-    assert result.group == "classroom_id"
-    assert result.optimizer in {"powell", "nelder-mead", "lbfgsb"}
+    assert result.ngroups == {"classroom_id": 12}
+    assert result.optimizer == "bobyqa"
     assert result.converged is True
     assert result.theta.shape == (3,)
     assert len(result.data) == 240
@@ -280,10 +294,13 @@ def _summary_lines(name: str) -> tuple[list[str], list[str]]:
     # R does not print hlmtutor's notes about dropped rows at the end
     mine = [line for line in mine if line not in result.messages]
     ref = (REF / f"{name}_summary.txt").read_text(encoding="utf-8").splitlines()
-    # lme4's optimizer report (nloptwrap's code, then its messages) has no counterpart here
-    if any(line.startswith("optimizer (") for line in ref):
-        ref = ref[: next(i for i, line in enumerate(ref) if line.startswith("optimizer ("))]
-    return mine, ref
+    # lme4's optimizer report (nloptwrap's code, then its messages): compared elsewhere
+    # (tests/test_engine.py compares whole summaries, this report included)
+    def before_report(lines):
+        starts = [i for i, line in enumerate(lines) if line.startswith("optimizer (")]
+        return lines[: starts[0]] if starts else lines
+
+    return before_report(mine), before_report(ref)
 
 
 def _same_up_to_numbers(line: str, ref: str) -> bool:
@@ -300,13 +317,15 @@ def _same_up_to_numbers(line: str, ref: str) -> bool:
 
 
 def test_summary_text_of_the_guide_null_model_equals_r():
+    """R's text, every last digit within one unit (a rounding boundary may fall either way)."""
     mine, ref = _summary_lines("guide_null")
-    assert mine == ref
+    assert_r_text_equal("\n".join(mine), "\n".join(ref))
 
 
 def test_summary_text_of_means_as_outcomes_equals_r():
+    """R's text, every last digit within one unit (a rounding boundary may fall either way)."""
     mine, ref = _summary_lines("hsb_means")
-    assert mine == ref
+    assert_r_text_equal("\n".join(mine), "\n".join(ref))
 
 
 @pytest.mark.parametrize(
@@ -334,8 +353,8 @@ def test_summary_text_of_the_guide_full_model():
     for line, expected in zip(mine_rest, ref_rest, strict=True):
         assert _same_up_to_numbers(line, expected), f"\n{line}\n{expected}"
     # the identified rows: intercept and residual variances as R prints them
-    assert mine_block[2].split()[:3] == ref_block[2].split()[:3]
-    assert mine_block[4].split() == ref_block[4].split()
+    assert_r_text_equal(" ".join(mine_block[2].split()[:3]), " ".join(ref_block[2].split()[:3]))
+    assert_r_text_equal(mine_block[4], ref_block[4])
     note = " ".join(mine_block[5:])
     assert "Note: The random slope of 'intervention' is constant within every classroom_id" in note
     assert "identified_re" in note
@@ -353,7 +372,8 @@ def test_unidentified_slope_warns_and_identified_re_matches_lme4():
     with pytest.warns(UserWarning, match="random slope of 'intervention' is constant within"):
         result = lmer(GUIDE_FULL, _guide())
     table = result.identified_re
-    assert list(table.columns) == ["term", "value", "Variance"]
+    assert list(table.columns) == ["group", "term", "value", "Variance"]
+    assert set(table["group"]) == {"classroom_id"}
     ref = _ref("guide_full_identified.csv")
     np.testing.assert_allclose(table["value"], ref["intervention"])
     np.testing.assert_allclose(table["Variance"], ref["variance"], rtol=VC_RTOL)
@@ -386,11 +406,11 @@ def test_missing_values_are_dropped_and_counted():
 @pytest.mark.parametrize(
     ("formula", "error", "match"),
     [
-        ("y ~ x + (1 | g) + (1 | sex)", ValueError, "only one grouping factor"),
-        ("y ~ x + (1 + x || g)", ValueError, "Uncorrelated random effects"),
-        ("y ~ x + (1 | g/sex)", ValueError, "nested"),
         ("y ~ x", ValueError, "no random-effects term"),
-        ("y ~ log(x) + (1 | g)", ValueError, "not a column name"),
+        ("y ~ . + (1 | g)", ValueError, r"'\.'"),
+        ("g ~ x + (1 | g)", ValueError, "grouping factor"),
+        ("y ~ g + (1 | g)", ValueError, "not be identified"),
+        ("y ~ nosuchfunction(x) + (1 | g)", ValueError, "nosuchfunction"),
         ("y ~ nosuch + (1 | g)", KeyError, "'nosuch'.*Columns there are: y, x, sex"),
         ("sex ~ x + (1 | g)", TypeError, "outcome 'sex' must be numeric"),
     ],
@@ -416,24 +436,27 @@ def test_fewer_rows_than_parameters_is_an_error():
 
 
 def test_optimizers_and_start_values_reach_the_same_criterion():
+    """lmer(..., control = lmerControl(optimizer = ...)): every optimizer reaches REMLcrit(m)."""
     guide = _guide()
     ref = _ref("guide_full_scalars.csv")["reml_criterion"].iloc[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for optimizer in ["powell", "nelder-mead"]:
+        for optimizer in ["bobyqa", "powell", "nelder-mead"]:
             result = lmer(GUIDE_FULL, guide, optimizer=optimizer)
             assert result.optimizer == optimizer
             assert result.converged
             np.testing.assert_allclose(result.reml_criterion, ref, rtol=1e-8)
         # A gradient method may stop on the bound theta = 0 (notes/reml.md); then it must say so.
         gradient = lmer(GUIDE_FULL, guide, optimizer="lbfgsb")
-        if abs(gradient.reml_criterion - ref) > 1e-6:
+        if gradient.reml_criterion > ref + 1e-6:
             assert not gradient.converged
             assert any("failed to converge" in m for m in gradient.messages)
         started = lmer(GUIDE_FULL, guide, start=[0.2, 0.1, 0.2])
     np.testing.assert_allclose(started.reml_criterion, ref, rtol=1e-8)
     with pytest.raises(ValueError, match="optimizer must be one of"):
-        lmer(GUIDE_FULL, guide, optimizer="bobyqa")
+        lmer(GUIDE_FULL, guide, optimizer="newton")
+    with pytest.raises(ValueError, match="start must hold 3 theta values"):
+        lmer(GUIDE_FULL, guide, start=[1.0])
 
 
 def test_categorical_keeps_its_category_order():
@@ -461,7 +484,11 @@ def test_predict_matches_fitted_and_population_predictions():
     design_free = result.fitted() - population
     assert design_free.abs().max() > 0  # random effects do contribute
     new = result.data.head(3).assign(g="unseen")
-    np.testing.assert_allclose(result.predict(new), result.predict(new, re=False))
+    with pytest.raises(ValueError, match="not seen in the fit"):
+        result.predict(new)  # lme4: allow.new.levels = FALSE
+    np.testing.assert_allclose(
+        result.predict(new, allow_new_levels=True), result.predict(new, re=False)
+    )
 
 
 def test_engine_agrees_with_statsmodels_mixedlm():
@@ -477,7 +504,7 @@ def test_engine_agrees_with_statsmodels_mixedlm():
     ours = fit("hsb_random_coef")
     np.testing.assert_allclose(ours.params, sm.fe_params, rtol=1e-4)
     np.testing.assert_allclose(np.sqrt(np.diag(ours.vcov)), sm.bse_fe, rtol=1e-3)
-    np.testing.assert_allclose(ours.cov_re, sm.cov_re, rtol=1e-3)
+    np.testing.assert_allclose(_cov(ours), sm.cov_re, rtol=1e-3)
     np.testing.assert_allclose(ours.sigma**2, sm.scale, rtol=1e-4)
     np.testing.assert_allclose(ours.loglik, sm.llf, rtol=1e-8)
 
@@ -487,8 +514,10 @@ def test_anova_names_rows_by_the_callers_variables():
     table = anova(ml1, ml0)
     assert list(table.index) == ["ml0", "ml1"]
     assert table.loc["ml1", "Df"] == _ref("own_anova_ml.csv")["Df"].iloc[1]
-    with pytest.raises(ValueError, match="two or more models"):
-        anova(ml0)
+    # one model: lmerTest's type III table (its rows checked in tests/test_engine.py)
+    assert list(anova(ml0).columns) == [
+        "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("name", "level"), [("guide_null", 0.95), ("hsb_means", 0.9)])
@@ -501,9 +530,9 @@ def test_confint_profile_matches_lme4(name, level):
     np.testing.assert_allclose(table, ref, rtol=2e-4)
 
 
-def test_confint_profile_needs_a_random_intercept_model():
-    with pytest.raises(ValueError, match="method='profile' is available for random-intercept"):
-        fit("own_rs").confint(method="profile")
+def test_confint_rejects_unknown_methods_and_levels():
+    with pytest.raises(ValueError, match="level must be between 0 and 1"):
+        fit("own_ri").confint(level=95)
     with pytest.raises(ValueError, match="method must be 'Wald' or 'profile'"):
         fit("own_ri").confint(method="boot")
 
@@ -518,18 +547,24 @@ def test_string_levels_are_ordered_as_r_orders_them():
     assert factor_levels(shuffled) == expected
 
 
-def test_collinear_fixed_effects_and_non_frames_get_clear_errors():
+def test_collinear_columns_are_dropped_as_lme4_drops_them_and_non_frames_are_refused():
+    """lme4's check.rankX = "message+drop.cols": the aliased column goes, with lme4's message."""
     own = _own().dropna().assign(x2=lambda d: 2 * d["x"])
-    with pytest.raises(ValueError, match="'x2' is a linear combination of"):
-        lmer("y ~ x + x2 + (1 | g)", own)
+    with pytest.warns(UserWarning, match="rank deficient so dropping 1 column / coefficient"):
+        result = lmer("y ~ x + x2 + (1 | g)", own)
+    assert list(result.params.index) == ["(Intercept)", "x"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = lmer("y ~ x + (1 | g)", own)
+    np.testing.assert_allclose(result.params, plain.params)
     with pytest.raises(TypeError, match="data must be a pandas DataFrame"):
         lmer("y ~ x + (1 | g)", own.to_numpy())
 
 
-def test_default_search_keeps_the_best_optimum_over_methods():
+def test_default_fit_is_as_good_as_every_other_optimizer():
     # A simulated data set (10 classrooms) on which Powell stops short and fails the gradient
-    # check, Nelder-Mead passes the check at a worse criterion, and only L-BFGS-B finds the optimum:
-    # the default search must not stop at the passing-but-worse Nelder-Mead point.
+    # check and Nelder-Mead passes the check at a worse criterion: the default (BOBYQA as lme4,
+    # then a restart in scaled coordinates) must reach the best criterion of them all.
     sim = hlmtutor.simulate_classrooms(10, 20, seed=187)
     data = sim.data.assign(
         ses_cwc=hlmtutor.center_within(sim.data.ses, sim.data.classroom_id),
@@ -544,6 +579,9 @@ def test_default_search_keeps_the_best_optimum_over_methods():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         default = hlmtutor.lmer(formula, data)
-        each = [hlmtutor.lmer(formula, data, optimizer=name) for name in hlmtutor.models.OPTIMIZERS]
+        each = [
+            hlmtutor.lmer(formula, data, optimizer=name)
+            for name in ["bobyqa", "nelder-mead", "powell", "lbfgsb"]
+        ]
     assert default.converged
     assert default.reml_criterion <= min(m.reml_criterion for m in each) + 1e-8

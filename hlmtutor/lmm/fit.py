@@ -21,15 +21,6 @@ __all__ = ["lmer", "refit"]
 CHECK_LEVELS = ("stop", "warning", "ignore")
 
 
-def _term_label(term) -> str:
-    """An expanded random term as lme4 deparses it in messages: ``1 + x | g``."""
-    expr = term.expr
-    parts = (["1"] if expr.intercept else ["0"]) + [":".join(t) for t in expr.terms]
-    if expr.intercept and expr.terms:
-        parts = ["1", *[":".join(t) for t in expr.terms]]
-    return f"{' + '.join(parts)} | {':'.join(term.factor)}"
-
-
 def _identifiability(frame: ModelFrame, reterms: ReTerms, checks: str) -> list[str]:
     """lme4's checkNlevels and checkZdims: grouping factors and random effects vs observations."""
     n = len(frame.y)
@@ -56,6 +47,12 @@ def _identifiability(frame: ModelFrame, reterms: ReTerms, checks: str) -> list[s
                 f"({term.label}); the random-effects parameters and the residual variance (or "
                 "scale parameter) are probably unidentifiable"
             )
+    n_params = frame.X.shape[1] + reterms.n_theta + 1
+    if n <= n_params:
+        problems.append(
+            f"{n} complete rows cannot fit {n_params} parameters ({frame.X.shape[1]} fixed "
+            f"effects, {reterms.n_theta} random-effect parameters and the residual variance)"
+        )
     problems = list(dict.fromkeys(problems))
     if problems and checks == "stop":
         raise ValueError(
@@ -84,7 +81,7 @@ def lmer(
     data: pd.DataFrame,
     REML: bool = True,
     *,
-    optimizer: str = "bobyqa",
+    optimizer: str | None = "bobyqa",
     start=None,
     checks: str = "stop",
 ) -> LmerResult:
@@ -101,8 +98,10 @@ def lmer(
         says how many, and which groups vanished with them).
     REML : bool, default True
         Restricted maximum likelihood (lme4's default) or maximum likelihood (False).
-    optimizer : {"bobyqa", "nelder-mead", "powell", "lbfgsb"}, default "bobyqa"
-        "bobyqa" is lme4's default (NLopt's BOBYQA with lme4's settings); the others are scipy's.
+    optimizer : {"bobyqa", "nelder-mead", "powell", "lbfgsb"} or None, default "bobyqa"
+        "bobyqa" is lme4's default (NLopt's BOBYQA with lme4's settings); the others are
+        scipy's. None fits nothing: the model is evaluated at ``start`` (for instance lme4's
+        ``getME(m, "theta")``, to compare every other number with R's at the same point).
     start : array-like, optional
         Initial theta in lme4's order; default 1 on the diagonals and 0 elsewhere, as lme4.
     checks : {"stop", "warning", "ignore"}, default "stop"
@@ -140,22 +139,28 @@ def lmer(
             f"REML must be True (restricted maximum likelihood) or False (maximum likelihood), "
             f"not {REML!r}."
         )
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}.")
+    if optimizer is not None and optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS} or None, not {optimizer!r}.")
+    if optimizer is None and start is None:
+        raise ValueError("optimizer=None evaluates the model at start: pass start=theta.")
     if checks not in CHECK_LEVELS:
         raise ValueError(f"checks must be one of {CHECK_LEVELS}, not {checks!r}.")
     frame = model_frame(formula, data)
     for message in frame.messages:
         warnings.warn(message, UserWarning, stacklevel=2)
-    labels = [_term_label(t) for t in frame.formula.random]
+    labels = [t.label for t in frame.formula.random]
     reterms = build_terms(frame.random, labels)
     for problem in _identifiability(frame, reterms, checks):
         warnings.warn(problem, UserWarning, stacklevel=2)
-    deviance = make_deviance(frame.y, frame.X, reterms, bool(REML))
-    optimum = optimize_theta(deviance, _start(start, reterms), reterms.lower, optimizer)
+    # lme4 fits a model without fixed effects by ML: REML and ML coincide when p = 0.
+    reml = bool(REML) and frame.X.shape[1] > 0
+    deviance = make_deviance(frame.y, frame.X, reterms, reml)
+    optimum = optimize_theta(
+        deviance, _start(start, reterms), reterms.lower, optimizer, reterms.theta_scales()
+    )
     result = LmerResult(
         formula=formula,
-        REML=bool(REML),
+        REML=reml,
         frame=frame,
         reterms=reterms,
         deviance_function=deviance,
@@ -170,7 +175,8 @@ def lmer(
 def refit(result: LmerResult, reml: bool) -> LmerResult:
     """The same model on the same rows, refitted by REML or ML (lme4's ``refitML``)."""
     deviance = make_deviance(result.frame.y, result.frame.X, result.reterms, reml)
+    reterms = result.reterms
     optimum = optimize_theta(
-        deviance, result.reterms.start, result.reterms.lower, result.optimizer
+        deviance, reterms.start, reterms.lower, result.optimizer, reterms.theta_scales()
     )
     return replace(result, REML=reml, deviance_function=deviance, optimum=optimum)

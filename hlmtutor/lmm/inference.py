@@ -255,10 +255,10 @@ def _doolittle_lower(x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 def anova_type3(result: LmerResult) -> pd.DataFrame:
     """lmerTest's ``anova(model)``: type III F-tests with Satterthwaite's denominator df."""
     rows = {}
-    for term, contrasts in type3_contrasts(result).items():
-        if len(contrasts):
-            rows[term] = contest(result, contrasts)
     columns = ["Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"]
+    for term, contrasts in type3_contrasts(result).items():
+        # A term whose columns were all dropped as aliased keeps a row of NA, as in lmerTest.
+        rows[term] = contest(result, contrasts) if len(contrasts) else dict.fromkeys(columns, np.nan)
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     table.attrs["heading"] = "Type III Analysis of Variance Table with Satterthwaite's method"
     return table
@@ -471,25 +471,14 @@ def _psi_upper(result: LmerResult) -> list[float]:
 
 def _bounded_min(fn, start, lower, upper) -> float:
     """Minimum of fn by BOBYQA from start within bounds (nothing to minimise: fn(start))."""
-    import nlopt
+    from .optimize import nlopt_bobyqa
 
     if len(start) == 0:
         return float(fn(start))
-    opt = nlopt.opt(nlopt.LN_BOBYQA, len(start))
-    opt.set_lower_bounds(np.asarray(lower, dtype=float).tolist())
-    if upper is not None:
-        opt.set_upper_bounds(np.asarray(upper, dtype=float).tolist())
-
-    def objective(x, grad):
-        value = fn(np.array(x))
-        return value if np.isfinite(value) else 1e300
-
-    opt.set_min_objective(objective)
-    opt.set_xtol_abs(1e-10)
-    opt.set_ftol_abs(1e-10)
-    opt.set_maxeval(20000)
-    x = opt.optimize(np.asarray(start, dtype=float).tolist())
-    return float(min(opt.last_optimum_value(), fn(np.array(x))))
+    _, value, _, _ = nlopt_bobyqa(
+        fn, start, lower, upper, xtol_abs=1e-10, ftol_abs=1e-10, xtol_rel=0.0, maxeval=20000
+    )
+    return value
 
 
 def _roots(excess, estimate: float, floor: float, ceiling: float) -> tuple[float, float]:

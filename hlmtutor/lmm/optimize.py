@@ -44,26 +44,59 @@ class Optimum:
     hessian: np.ndarray | None
 
 
-def _bobyqa(fn: Callable, start: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, int, str]:
+def nlopt_bobyqa(
+    fn: Callable,
+    start: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray | None = None,
+    *,
+    xtol_abs: float = 1e-8,
+    ftol_abs: float = 1e-8,
+    xtol_rel: float = 1e-4,
+    maxeval: int = 100000,
+) -> tuple[np.ndarray, float, int, str]:
+    """NLopt's BOBYQA: (best x, its value, evaluations, NLopt's result name).
+
+    Defaults are lme4's ``nloptwrap`` (with nloptr's ``xtol_rel``). Non-finite values are
+    passed to NLopt as 1e300. When NLopt gives up on roundoff, the best point seen is returned.
+    """
     import nlopt
 
-    count = [0]
+    best = {"x": np.asarray(start, dtype=float), "f": np.inf, "n": 0}
 
     def objective(x, grad):
-        count[0] += 1
-        value = fn(np.array(x))
-        return value if np.isfinite(value) else 1e300
+        best["n"] += 1
+        point = np.array(x)
+        value = fn(point)
+        if not np.isfinite(value):
+            return 1e300
+        if value < best["f"]:
+            best["x"], best["f"] = point, value
+        return value
 
     opt = nlopt.opt(nlopt.LN_BOBYQA, len(start))
-    opt.set_lower_bounds(lower.tolist())
+    opt.set_lower_bounds(np.asarray(lower, dtype=float).tolist())
+    if upper is not None:
+        opt.set_upper_bounds(np.asarray(upper, dtype=float).tolist())
     opt.set_min_objective(objective)
-    opt.set_xtol_abs(1e-8)
-    opt.set_ftol_abs(1e-8)
-    opt.set_xtol_rel(1e-4)
-    opt.set_maxeval(100000)
-    x = opt.optimize(start.tolist())
-    code = opt.last_optimize_result()
-    return np.array(x), count[0], _NLOPT_MESSAGES.get(code, f"NLopt result {code}")
+    opt.set_xtol_abs(xtol_abs)
+    opt.set_ftol_abs(ftol_abs)
+    opt.set_xtol_rel(xtol_rel)
+    opt.set_maxeval(maxeval)
+    try:
+        x = np.array(opt.optimize(np.asarray(start, dtype=float).tolist()))
+        code = _NLOPT_MESSAGES.get(opt.last_optimize_result(), "NLopt stopped")
+    except nlopt.RoundoffLimited:
+        x, code = best["x"], "NLOPT_ROUNDOFF_LIMITED"
+    value = fn(x)
+    if not (np.isfinite(value) and value <= best["f"]):
+        x, value = best["x"], best["f"]
+    return x, float(value), best["n"], code
+
+
+def _bobyqa(fn: Callable, start: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, int, str]:
+    x, _, count, message = nlopt_bobyqa(fn, start, lower)
+    return x, count, message
 
 
 _NLOPT_MESSAGES = {
@@ -201,11 +234,57 @@ def _check_boundary(fn, theta, fval, lower):
     return best, fn(best)
 
 
+STUCK_STEP, STUCK_DROP = 1e-3, 1e-6
+
+
+def _stuck_on_bound(fn, theta, fval, lower) -> list[int]:
+    """Diagonal elements at (or within 1e-4 of) 0 where a step of 1e-3 into the interior
+    lowers the criterion by more than 1e-6: the fit is singular only because the optimizer
+    stopped there (a gradient method sees a zero slope at theta = 0, where the deviance is
+    symmetric in the sign of a diagonal element)."""
+    stuck = []
+    for i in np.flatnonzero((lower == 0) & (theta < SINGULAR_TOL)):
+        moved = theta.copy()
+        moved[i] = theta[i] + STUCK_STEP
+        if fn(moved) < fval - STUCK_DROP:
+            stuck.append(int(i))
+    return stuck
+
+
+POLISH_GAIN = 1e-7  # a restart must lower the criterion by more than this to be kept
+
+
+def _polish(fn, theta, fval, lower, method, scales):
+    """Restart once from the optimum in scaled coordinates; keep it only if clearly better.
+
+    BOBYQA stops when a step changes the criterion by less than ftol_abs = 1e-8, and takes
+    absolute steps: with a slope in badly scaled units (x in thousands: theta near 1e-4) or a
+    variance near its bound it can stop well short of the optimum, and where lme4 stops there
+    depends on the last bits of every evaluation. The restart works on theta times the RMS of
+    the random-effect column of its row (the same model with Z's columns scaled to unit size),
+    from the stopping point. Where it gains less than 1e-7 (lme4's own stopping point on a flat
+    ridge, as in the guide's full model) the first point stays, so lme4's answer is kept
+    wherever lme4's answer is the optimum.
+    """
+    scales = np.where(np.asarray(scales) > 0, scales, 1.0)
+
+    def scaled_fn(x):
+        return fn(x / scales)
+
+    again, more, _ = _run(scaled_fn, theta * scales, lower, method)
+    again = again / scales
+    again, value = _check_boundary(fn, again, fn(again), lower)
+    if value < fval - POLISH_GAIN:
+        return again, value, more
+    return theta, fval, more
+
+
 def optimize_theta(
     fn: Callable[[np.ndarray], float],
     start: np.ndarray,
     lower: np.ndarray,
     method: str = "bobyqa",
+    scales: np.ndarray | None = None,
 ) -> Optimum:
     """Minimise ``fn`` from ``start`` with lme4's restart and checks.
 
@@ -215,8 +294,18 @@ def optimize_theta(
         The profiled criterion of theta (inf where undefined).
     start, lower : numpy.ndarray
         Start (lme4: 1 on the diagonals, 0 elsewhere) and lower bounds (0 / -inf).
-    method : {"bobyqa", "nelder-mead", "powell", "lbfgsb"}
+    method : {"bobyqa", "nelder-mead", "powell", "lbfgsb"} or None
+        None evaluates the model at ``start`` without optimising.
+    scales : numpy.ndarray, optional
+        Per theta element, the size of its row's random-effect column (for the restart).
     """
+    if scales is None:
+        scales = np.ones(len(start))
+    if method is None:  # no optimisation: the model at start
+        theta = np.asarray(start, dtype=float)
+        singular, converged, messages, grad, hess = check_convergence(fn, theta, lower)
+        return Optimum(theta, float(fn(theta)), 1, "none", "evaluated at start", singular,
+                       converged, tuple(messages), grad, hess)  # fmt: skip
     if method not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {method!r}.")
     theta, feval, message = _run(fn, start, lower, method)
@@ -224,7 +313,19 @@ def optimize_theta(
         theta, more, message = _run(fn, theta, lower, method)
         feval += more
     theta, fval = _check_boundary(fn, theta, fn(theta), lower)
+    theta, fval, more = _polish(fn, theta, fval, lower, method, scales)
+    feval += more
     singular, converged, messages, grad, hess = check_convergence(fn, theta, lower)
+    stuck = _stuck_on_bound(fn, theta, fval, lower)
+    if stuck:
+        converged = False
+        messages = [
+            "Model failed to converge: theta component(s) "
+            f"{', '.join(str(i + 1) for i in stuck)} sit on the bound 0, but the criterion "
+            f"falls when they move into the interior (optimizer {method} stopped short; the "
+            "default optimizer='bobyqa' is lme4's)",
+            *messages,
+        ]
     if not np.isfinite(fval):
         converged = False
         messages = [f"the criterion is not finite at the optimum ({message})", *messages]

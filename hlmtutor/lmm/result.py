@@ -34,9 +34,9 @@ def _level_index(term: ReTerm) -> pd.Index:
 class LmerResult:
     """A fitted linear mixed model (returned by :func:`hlmtutor.lmer`).
 
-    Attributes follow lme4's accessors. Per-factor results (``ranef``, ``ranef_sd``, ``coef``,
-    ``cov_re``) are dicts keyed by lme4's names of the random-effects terms (``g``; ``g.1`` for
-    the second term on ``g``, as ``VarCorr`` names them), as lme4 returns a list per factor.
+    Attributes follow lme4's accessors. ``ranef``, ``ranef_sd`` and ``coef`` are dicts keyed by
+    grouping factor (as lme4's lists); ``cov_re`` is keyed by random-effects term, named as
+    ``VarCorr`` names them (``g``, and ``g.1`` for a second term on ``g``).
 
     Attributes
     ----------
@@ -295,7 +295,7 @@ class LmerResult:
                 for i in range(j + 1, len(names)):
                     denom = sd[i] * sd[j]
                     corr = values[i, j] / denom if denom > 0 else np.nan
-                    rows.append((name, names[i], names[j], values[i, j], corr))
+                    rows.append((name, names[j], names[i], values[i, j], corr))
         rows.append(("Residual", "", "", self.sigma**2, self.sigma))
         return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
 
@@ -340,43 +340,44 @@ class LmerResult:
     def _cond_var(self) -> list[np.ndarray]:
         return self.deviance_function.conditional_variances(self._solution)
 
+    def _by_factor(self, per_term: list[np.ndarray]) -> dict[str, pd.DataFrame]:
+        """Per grouping factor, the columns of all its terms side by side (lme4's list)."""
+        out: dict[str, pd.DataFrame] = {}
+        for term, values in zip(self.reterms.terms, per_term, strict=True):
+            table = pd.DataFrame(
+                values, index=_level_index(term), columns=list(term.column_names)
+            )
+            name = term.factor_name
+            out[name] = pd.concat([out[name], table], axis=1) if name in out else table
+        return out
+
     @property
     def ranef(self) -> dict[str, pd.DataFrame]:
-        """Conditional modes per term, one row per level (lme4's ``ranef``)."""
-        return {
-            term.name: pd.DataFrame(modes, index=_level_index(term), columns=list(term.column_names))
-            for term, modes in zip(self.reterms.terms, self._modes, strict=True)
-        }
+        """Conditional modes per grouping factor, one row per level (lme4's ``ranef``)."""
+        return self._by_factor(self._modes)
 
     @property
     def ranef_sd(self) -> dict[str, pd.DataFrame]:
         """Conditional SDs of the random effects (sqrt of lme4's ``condVar``), shaped as ranef."""
-        out = {}
-        for term, cond in zip(self.reterms.terms, self._cond_var, strict=True):
-            sd = self.sigma * np.sqrt(np.diagonal(cond, axis1=1, axis2=2))
-            out[term.name] = pd.DataFrame(
-                sd, index=_level_index(term), columns=list(term.column_names)
-            )
-        return out
+        sds = [
+            self.sigma * np.sqrt(np.diagonal(cond, axis1=1, axis2=2)) for cond in self._cond_var
+        ]
+        return self._by_factor(sds)
 
     @property
     def coef(self) -> dict[str, pd.DataFrame]:
         """Per grouping factor, fixed effects plus that factor's random effects (lme4's ``coef``)."""
         beta = self.params
         out: dict[str, pd.DataFrame] = {}
-        ranef = self.ranef
-        for factor in self.reterms.factor_names:
-            names = [t.name for t in self.reterms.terms if t.factor_name == factor]
-            levels = ranef[names[0]].index
+        for factor, effects in self.ranef.items():
             table = pd.DataFrame(
-                np.tile(beta.to_numpy(), (len(levels), 1)), index=levels, columns=beta.index
+                np.tile(beta.to_numpy(), (len(effects), 1)), index=effects.index, columns=beta.index
             )
-            for name in names:
-                for column in ranef[name].columns:
-                    if column in table.columns:
-                        table[column] = table[column] + ranef[name][column]
-                    else:
-                        table[column] = ranef[name][column]
+            for column in effects.columns:
+                if column in table.columns:
+                    table[column] = table[column] + effects[column]
+                else:
+                    table[column] = effects[column]
             out[factor] = table
         return out
 

@@ -175,10 +175,36 @@ def summary_lines(result: LmerResult, data_name: str) -> list[str]:
     for note in result.identification_notes:
         lines += rp.strwrap(f"Note: {note}", width=rp.WIDTH, exdent=2)
     lines += groups_line(result)
-    lines += fixed_effects_lines(result)
-    lines += correlation_lines(result)
-    other = [m for m in result.messages if m not in result.identification_notes]
-    return lines + other + list(result._varpar_covariance.notes)
+    if len(result.params):
+        lines += fixed_effects_lines(result)
+        lines += correlation_lines(result)
+    return lines + warning_lines(result) + hlmtutor_notes(result)
+
+
+RANK_MESSAGE = "fixed-effect model matrix is rank deficient"
+
+
+def warning_lines(result: LmerResult) -> list[str]:
+    """lme4's tail: "fit warnings:" (dropped columns), then ``.prt.warn``: the optimizer's
+    convergence code with lme4's convergence and singular-fit messages."""
+    lines = []
+    fit_messages = [m for m in result.frame.messages if m.startswith(RANK_MESSAGE)]
+    if fit_messages:
+        lines += ["fit warnings:", *fit_messages]
+    optimum = result.optimum
+    if optimum.messages:
+        name = "nloptwrap" if optimum.optimizer == "bobyqa" else optimum.optimizer
+        lines += [f"optimizer ({name}) convergence code: 0 (OK)", *optimum.messages, ""]
+    return lines
+
+
+def hlmtutor_notes(result: LmerResult) -> list[str]:
+    """What hlmtutor adds below R's text: rows and groups dropped for missing values, and
+    lmerTest's notes on the Hessian of the variance parameters."""
+    notes = [m for m in result.frame.messages if not m.startswith(RANK_MESSAGE)]
+    if len(result.params):
+        notes += list(result._varpar_covariance.notes)
+    return notes
 
 
 @dataclass(frozen=True)

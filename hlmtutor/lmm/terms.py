@@ -156,6 +156,15 @@ class ReTerms:
             out.setdefault(t.factor_name, t.nlev)
         return out
 
+    def theta_scales(self) -> np.ndarray:
+        """Per theta element, the RMS of the random-effect column of its row of T."""
+        out = []
+        for t in self.terms:
+            rms = np.sqrt(np.mean(t.columns**2, axis=0))
+            rows, _ = _tril_order(t.q)
+            out.append(rms[rows])
+        return np.concatenate(out)
+
     def theta_names(self) -> list[str]:
         """lme4's ``names(getME(m, "theta"))``: ``g.(Intercept)``, ``g.x.(Intercept)``, ..."""
         names = []
