@@ -9,7 +9,6 @@ Everything assumes R's defaults: width 80, digits 7, scipen 0.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 WIDTH = 80
@@ -273,99 +272,3 @@ def abbreviate(names: list[str], minlength: int) -> list[str]:
 
 
 # -- deparse of a formula ---------------------------------------------------------------
-_TOKEN = re.compile(r"\s*(`[^`]+`|[A-Za-z_.][A-Za-z0-9_.]*|[0-9]+(?:\.[0-9]*)?|\|\||[~+\-*/:|^()])")
-_BINARY_PREC = {"~": 1, "||": 2, "|": 2, "+": 3, "-": 3, "*": 4, "/": 4, ":": 6, "^": 8}
-_SPACED = {"~", "||", "|", "+", "-", "*"}  # R's PP_BINARY: spaces and a possible line break
-
-
-def _tokenize(text: str) -> list[str]:
-    tokens, pos = [], 0
-    text = text.strip()
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if not match:
-            raise ValueError(f"Cannot read {text[pos:]!r}")
-        tokens.append(match.group(1))
-        pos = match.end()
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-    return tokens
-
-
-def _parse(tokens: list[str], pos: int, min_prec: int):
-    token = tokens[pos]
-    if token == "(":
-        inner, pos = _parse(tokens, pos + 1, 0)
-        left, pos = ("paren", inner), pos + 1
-    elif token in ("-", "+"):
-        operand, pos = _parse(tokens, pos + 1, 5)
-        left = ("unary", token, operand)
-    else:
-        left, pos = ("atom", token), pos + 1
-    while pos < len(tokens) and tokens[pos] in _BINARY_PREC:
-        op = tokens[pos]
-        prec = _BINARY_PREC[op]
-        if prec < min_prec:
-            break
-        right_min = prec if op == "^" else prec + 1
-        right, pos = _parse(tokens, pos + 1, right_min)
-        left = ("binary", op, left, right)
-    return left, pos
-
-
-class _Deparser:
-    """R's deparse2buff for the node kinds a formula has, with its line-breaking rule."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.current = ""
-        self.indent = 0
-        self.start = True
-
-    def write(self, text: str) -> None:
-        if self.start:
-            self.start = False
-            self.current += "".join("    " if i <= 4 else "  " for i in range(1, self.indent + 1))
-        self.current += text
-
-    def newline(self) -> None:
-        self.lines.append(self.current)
-        self.current = ""
-        self.start = True
-
-    def node(self, n) -> None:
-        kind = n[0]
-        if kind == "atom":
-            self.write(n[1])
-        elif kind == "paren":
-            self.write("(")
-            self.node(n[1])
-            self.write(")")
-        elif kind == "unary":
-            self.write(n[1])
-            self.node(n[2])
-        else:
-            _, op, left, right = n
-            self.node(left)
-            if op in _SPACED:
-                self.write(f" {op} ")
-                lookahead = False
-                if len(self.current) > DEPARSE_CUTOFF:
-                    lookahead = True
-                    self.indent += 1
-                    self.newline()
-                self.node(right)
-                if lookahead:
-                    self.indent -= 1
-            else:
-                self.write(op)
-                self.node(right)
-
-
-def deparse_formula(formula: str) -> list[str]:
-    """R's ``deparse()`` of a formula: canonical spacing, lines broken after 60 characters."""
-    tree, _ = _parse(_tokenize(formula), 0, 0)
-    d = _Deparser()
-    d.node(tree)
-    d.newline()
-    return d.lines

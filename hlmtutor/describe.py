@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from pandas.api import types
 
 from ._align import match_by_label
-from ._formula import factor_levels
+from .lmm.frame import factor_levels
 
 __all__ = ["describe", "describe_by", "r_summary"]
 

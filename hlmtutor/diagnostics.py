@@ -87,7 +87,6 @@ def per_group_ols(formula: str, data: pd.DataFrame, group: str) -> pd.DataFrame:
     names = list(frame.x_names)
     x, y = frame.X, frame.y
     term = frame.random[0]
-    labels = pd.Series(np.asarray(term.levels, dtype=object)[term.codes])
     rows, deficient = {}, []
     for code, level in enumerate(term.levels):
         positions = np.flatnonzero(term.codes == code)

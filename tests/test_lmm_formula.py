@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hlmtutor._rprint import deparse_formula
 from hlmtutor.lmm.formula import (
     Formula,
     LinearPart,
@@ -33,22 +32,6 @@ def _by_formula(name: str) -> dict[str, pd.DataFrame]:
 def test_deparse_matches_r(formula):
     expected = _by_formula("deparse.csv")[formula].sort_values("line")["text"].tolist()
     assert deparse(formula) == expected
-
-
-@pytest.mark.parametrize(
-    "formula",
-    [
-        "math_score ~ 1 + (1 | classroom_id)",
-        "math_score ~ intervention + ses + intervention*ses + (1 + intervention | classroom_id)",
-        "MathAch ~ MEANSES + Sector + ses_c + MEANSES:ses_c + Sector:ses_c + (ses_c | School)",
-        "y ~ x * sex + grp3 + (1 + x | g)",
-        "y ~ 0 + sex + x + (0 + x | g)",
-        "y ~ sex:x + x + (x | g)",
-        "y~x+sex-1+(1+x+sex|g)",
-    ],
-)
-def test_deparse_agrees_with_the_old_printer(formula):
-    assert deparse(formula) == deparse_formula(formula)
 
 
 @pytest.mark.parametrize("formula", list(_by_formula("frames.csv")))

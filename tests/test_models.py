@@ -294,6 +294,7 @@ def _summary_lines(name: str) -> tuple[list[str], list[str]]:
     # R does not print hlmtutor's notes about dropped rows at the end
     mine = [line for line in mine if line not in result.messages]
     ref = (REF / f"{name}_summary.txt").read_text(encoding="utf-8").splitlines()
+
     # lme4's optimizer report (nloptwrap's code, then its messages): compared elsewhere
     # (tests/test_engine.py compares whole summaries, this report included)
     def before_report(lines):
@@ -538,7 +539,7 @@ def test_confint_rejects_unknown_methods_and_levels():
 
 
 def test_string_levels_are_ordered_as_r_orders_them():
-    from hlmtutor._formula import factor_levels
+    from hlmtutor.lmm.frame import factor_levels
 
     expected = pd.read_csv(REF / "factor_levels.csv", dtype=str, keep_default_na=False)[
         "level"

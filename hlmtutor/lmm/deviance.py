@@ -216,11 +216,7 @@ class Deviance:
         pwrss = sol.pwrss * self.scaling.scale**2
         dev = sol.ldl2 + pwrss / sigma2 + self.n * (LOG_2PI + np.log(sigma2))
         if reml:
-            dev += (
-                sol.logdet_rx
-                - 2.0 * self.scaling.logdet_b
-                - self.p * (LOG_2PI + np.log(sigma2))
-            )
+            dev += sol.logdet_rx - 2.0 * self.scaling.logdet_b - self.p * (LOG_2PI + np.log(sigma2))
         return float(dev)
 
     def vcov_beta(self, varpar: np.ndarray) -> np.ndarray:
@@ -250,7 +246,6 @@ class Deviance:
     def modes(self, sol: Solution) -> list[np.ndarray]:
         """Conditional modes b = Lambda u, one (l_k, q_k) array per term (user's scale)."""
         p = self.p
-        first = self.reterms.terms[0]
         r1 = sol.rza1[..., p] - sol.rza1[..., :p] @ sol.gamma  # (l1, q1)
         out_rest: list[np.ndarray] = []
         if sol.ls is not None:

@@ -258,7 +258,9 @@ def anova_type3(result: LmerResult) -> pd.DataFrame:
     columns = ["Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)"]
     for term, contrasts in type3_contrasts(result).items():
         # A term whose columns were all dropped as aliased keeps a row of NA, as in lmerTest.
-        rows[term] = contest(result, contrasts) if len(contrasts) else dict.fromkeys(columns, np.nan)
+        rows[term] = (
+            contest(result, contrasts) if len(contrasts) else dict.fromkeys(columns, np.nan)
+        )
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     table.attrs["heading"] = "Type III Analysis of Variance Table with Satterthwaite's method"
     return table

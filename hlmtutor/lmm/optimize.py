@@ -155,7 +155,9 @@ def _hessian_messages(hess: np.ndarray) -> list[str]:
     values = np.linalg.eigvalsh(hess)
     negative = int(np.sum(values < -HESSIAN_TOL))
     if negative:
-        return [f"Model failed to converge: degenerate  Hessian with {negative} negative eigenvalues"]
+        return [
+            f"Model failed to converge: degenerate  Hessian with {negative} negative eigenvalues"
+        ]
     zero = int(np.sum(np.abs(values) < HESSIAN_TOL))
     try:
         np.linalg.cholesky(hess)
@@ -166,7 +168,9 @@ def _hessian_messages(hess: np.ndarray) -> list[str]:
         return [" Hessian is numerically singular: parameters are not uniquely determined"]
     messages = []
     if values.max() * HESSIAN_TOL > 1:
-        messages.append("Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?")
+        messages.append(
+            "Model is nearly unidentifiable: very large eigenvalue\n - Rescale variables?"
+        )
     if values.min() / values.max() < HESSIAN_TOL:
         messages.append(
             "Model is nearly unidentifiable: large eigenvalue ratio\n - Rescale variables?"

@@ -344,9 +344,7 @@ class LmerResult:
         """Per grouping factor, the columns of all its terms side by side (lme4's list)."""
         out: dict[str, pd.DataFrame] = {}
         for term, values in zip(self.reterms.terms, per_term, strict=True):
-            table = pd.DataFrame(
-                values, index=_level_index(term), columns=list(term.column_names)
-            )
+            table = pd.DataFrame(values, index=_level_index(term), columns=list(term.column_names))
             name = term.factor_name
             out[name] = pd.concat([out[name], table], axis=1) if name in out else table
         return out
@@ -359,9 +357,7 @@ class LmerResult:
     @property
     def ranef_sd(self) -> dict[str, pd.DataFrame]:
         """Conditional SDs of the random effects (sqrt of lme4's ``condVar``), shaped as ranef."""
-        sds = [
-            self.sigma * np.sqrt(np.diagonal(cond, axis1=1, axis2=2)) for cond in self._cond_var
-        ]
+        sds = [self.sigma * np.sqrt(np.diagonal(cond, axis1=1, axis2=2)) for cond in self._cond_var]
         return self._by_factor(sds)
 
     @property

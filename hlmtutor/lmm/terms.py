@@ -94,9 +94,7 @@ class ReTerm:
         n, q = self.columns.shape
         indices = (self.codes[:, None] * q + np.arange(q)[None, :]).ravel()
         indptr = np.arange(0, n * q + 1, q)
-        return sp.csr_matrix(
-            (self.columns.ravel(), indices, indptr), shape=(n, self.nlev * q)
-        )
+        return sp.csr_matrix((self.columns.ravel(), indices, indptr), shape=(n, self.nlev * q))
 
 
 def make_unique(names: list[str]) -> list[str]:
