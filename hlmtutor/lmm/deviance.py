@@ -96,10 +96,13 @@ class Solution:
     l1: np.ndarray  # (l1, q1, q1) lower Cholesky blocks of the first term
     k1: np.ndarray  # (l1, q1, q1) L1^-1 T1'
     rza1: np.ndarray  # (l1, q1, p + 1)
-    w: sp.csr_matrix | None  # (l1 q1, QR)
+    w_blocks: tuple[sp.csr_matrix, ...]  # W = [W_2, ..., W_K], each (l1 q1, l_k q_k)
     ls: np.ndarray | None  # (QR, QR) lower Cholesky of S
     rzar: np.ndarray | None  # (QR, p + 1)
-    lam_r: sp.csr_matrix | None
+
+    @cached_property
+    def w(self) -> sp.csr_matrix:
+        return sp.hstack(self.w_blocks, format="csr")
 
     @property
     def logdet_rx(self) -> float:
@@ -128,9 +131,7 @@ class Deviance:
     a11: np.ndarray  # (l1, q1, q1)  Z_1'Z_1 per level
     z1a: np.ndarray  # (l1, q1, p + 1)  Z_1'[X_c, y_c] per level
     ata: np.ndarray  # (p + 1, p + 1)
-    arr: sp.csr_matrix | None  # Z_R'Z_R
-    zra: np.ndarray | None  # Z_R'[X_c, y_c]
-    c: sp.csr_matrix | None  # Z_1'Z_R
+    rest: RestBlocks | None  # the cross-products of the other terms
     # The last solution: numerical derivatives in sigma evaluate one theta again and again.
     _last: dict = field(default_factory=dict, repr=False)
 
@@ -155,20 +156,30 @@ class Deviance:
         ldl2 = 2.0 * float(np.sum(np.log(np.diagonal(l1, axis1=1, axis2=2))))
         flat = rza1.reshape(-1, self.p + 1)
         correction = flat.T @ flat
-        w = ls = rzar = lam_r = None
-        if self.c is not None:
-            lam_r = self._lambda_rest(theta)
-            q1 = first.q
-            kb = sp.bsr_matrix(
-                (k1, np.arange(first.nlev), np.arange(first.nlev + 1)),
-                shape=(first.nlev * q1, first.nlev * q1),
-            )
-            w = (kb @ (self.c @ lam_r)).tocsr()
-            s = (lam_r.T @ self.arr @ lam_r - w.T @ w).toarray()
+        w_blocks: tuple[sp.csr_matrix, ...] = ()
+        ls = rzar = None
+        if self.rest:
+            rest = self.rest
+            factors = [t.factor(theta) for t in self.reterms.terms[1:]]
+            w_blocks = tuple(c.scaled(k1, f) for c, f in zip(rest.c, factors, strict=True))
+            s = np.zeros((rest.size, rest.size))
+            for (k, m), block in rest.a.items():
+                part = block.scaled_dense(factors[k], factors[m])
+                if k != m:
+                    part = part - (w_blocks[k].T @ w_blocks[m]).toarray()
+                    s[rest.cols[k], rest.cols[m]] = part
+                    s[rest.cols[m], rest.cols[k]] = part.T
+                else:
+                    s[rest.cols[k], rest.cols[k]] = part - (w_blocks[k].T @ w_blocks[k]).toarray()
             s[np.diag_indices_from(s)] += 1.0
             ls = np.linalg.cholesky(s)
-            rhs = lam_r.T @ self.zra - w.T @ flat
-            rzar = sla.solve_triangular(ls, rhs, lower=True)
+            rhs = np.vstack(
+                [
+                    _lambda_t_times(f, zra) - w.T @ flat
+                    for f, zra, w in zip(factors, rest.zra, w_blocks, strict=True)
+                ]
+            )
+            rzar = sla.solve_triangular(ls, rhs, lower=True, check_finite=False)
             ldl2 += 2.0 * float(np.sum(np.log(np.diag(ls))))
             correction = correction + rzar.T @ rzar
         ava = self.ata - correction
@@ -177,7 +188,7 @@ class Deviance:
         rx = upper[:p, :p]
         gamma = np.linalg.solve(rx, upper[:p, p]) if p else np.zeros(0)
         pwrss = float(upper[p, p] ** 2)
-        return Solution(theta, ldl2, rx, gamma, pwrss, t1, l1, k1, rza1, w, ls, rzar, lam_r)
+        return Solution(theta, ldl2, rx, gamma, pwrss, t1, l1, k1, rza1, w_blocks, ls, rzar)
 
     def _lambda_rest(self, theta: np.ndarray) -> sp.csr_matrix:
         blocks = [
@@ -252,7 +263,7 @@ class Deviance:
             r_r = sol.rzar[:, p] - sol.rzar[:, :p] @ sol.gamma
             u_r = sla.solve_triangular(sol.ls.T, r_r, lower=False)
             r1 = r1 - (sol.w @ u_r).reshape(r1.shape)
-            b_r = sol.lam_r @ u_r
+            b_r = self._lambda_rest(sol.theta) @ u_r
             start = 0
             for t in self.reterms.terms[1:]:
                 size = t.nlev * t.q
@@ -281,7 +292,8 @@ class Deviance:
             p1 = p1 + np.swapaxes(l1_inv, 1, 2) @ vtv @ l1_inv
             ls_inv = sla.solve_triangular(sol.ls, np.eye(len(sol.ls)), lower=True)
             s_inv = ls_inv.T @ ls_inv
-            full = (sol.lam_r @ sp.csr_matrix(s_inv) @ sol.lam_r.T).toarray()
+            lam_r = self._lambda_rest(sol.theta)
+            full = (lam_r @ sp.csr_matrix(s_inv) @ lam_r.T).toarray()
             start = 0
             for t in self.reterms.terms[1:]:
                 blocks = np.empty((t.nlev, t.q, t.q))
@@ -338,6 +350,70 @@ def _first_blocks(a11: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return chol, k
 
 
+@dataclass(frozen=True, eq=False)
+class Blocks:
+    """A sparse cross-product Z_k'Z_m kept as its nonzero (q_k x q_m) blocks (BSR layout)."""
+
+    data: np.ndarray  # (nb, q_k, q_m)
+    indices: np.ndarray  # block column of each block
+    indptr: np.ndarray  # blocks of block row i: indptr[i]:indptr[i + 1]
+    rows: np.ndarray  # block row of each block
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, matrix: sp.spmatrix, qa: int, qb: int) -> Blocks:
+        bsr = sp.bsr_matrix(matrix, blocksize=(qa, qb))
+        bsr.sort_indices()
+        rows = np.repeat(np.arange(len(bsr.indptr) - 1), np.diff(bsr.indptr))
+        return cls(bsr.data, bsr.indices, bsr.indptr, rows, bsr.shape)
+
+    def scaled(self, left: np.ndarray, right: np.ndarray) -> sp.csr_matrix:
+        """blockdiag(left) @ self @ (I (x) right) as CSR; ``left`` holds one block per row."""
+        qa, qb = self.data.shape[1:]
+        if qa == 1 and qb == 1:
+            values = left[self.rows, 0, 0] * self.data[:, 0, 0] * right[0, 0]
+            return sp.csr_matrix((values, self.indices, self.indptr), shape=self.shape)
+        values = left[self.rows] @ self.data @ right
+        return sp.bsr_matrix((values, self.indices, self.indptr), shape=self.shape).tocsr()
+
+    def scaled_dense(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """(I (x) left') @ self @ (I (x) right) as a dense array."""
+        values = left.T @ self.data @ right
+        return sp.bsr_matrix((values, self.indices, self.indptr), shape=self.shape).toarray()
+
+
+@dataclass(frozen=True, eq=False)
+class RestBlocks:
+    """Cross-products of the terms after the first: with the first (c), among themselves (a)."""
+
+    c: tuple[Blocks, ...]  # Z_1'Z_k
+    a: dict  # (k, m) with k <= m -> Blocks of Z_k'Z_m
+    zra: tuple[np.ndarray, ...]  # Z_k'[X_c, y_c] as (l_k, q_k, p + 1)
+    cols: tuple[slice, ...]  # where term k sits in S
+    size: int
+
+
+def _lambda_t_times(t: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(I (x) T') @ values for values shaped (l, q, m): flattened back to (l q, m)."""
+    return (t.T @ values).reshape(-1, values.shape[-1])
+
+
+def _rest_blocks(reterms: ReTerms, a: np.ndarray) -> RestBlocks:
+    first = reterms.terms[0]
+    rest = reterms.terms[1:]
+    c = tuple(Blocks.of(first.z.T @ t.z, first.q, t.q) for t in rest)
+    blocks = {}
+    for k, tk in enumerate(rest):
+        for m in range(k, len(rest)):
+            blocks[(k, m)] = Blocks.of((tk.z.T @ rest[m].z).tocsr(), tk.q, rest[m].q)
+    zra = tuple(np.asarray(t.z.T @ a).reshape(t.nlev, t.q, -1) for t in rest)
+    cols, start = [], 0
+    for t in rest:
+        cols.append(slice(start, start + t.nlev * t.q))
+        start += t.nlev * t.q
+    return RestBlocks(c=c, a=blocks, zra=zra, cols=tuple(cols), size=start)
+
+
 def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) -> Deviance:
     """Form the cross-products once (O(n)) and return the deviance function of theta."""
     y = np.asarray(y, dtype=float)
@@ -348,13 +424,7 @@ def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) ->
     first = reterms.terms[0]
     a11 = _per_level_sums(first.codes, first.nlev, first.columns, first.columns)
     z1a = _per_level_sums(first.codes, first.nlev, first.columns, a)
-    arr = zra = c = None
-    rest = reterms.terms[1:]
-    if rest:
-        z_r = sp.hstack([t.z for t in rest], format="csr")
-        arr = (z_r.T @ z_r).tocsr()
-        zra = np.asarray(z_r.T @ a)
-        c = (first.z.T @ z_r).tocsr()
+    rest = _rest_blocks(reterms, a) if len(reterms.terms) > 1 else None
     return Deviance(
         n=n,
         p=p,
@@ -364,7 +434,5 @@ def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) ->
         a11=a11,
         z1a=z1a,
         ata=a.T @ a,
-        arr=arr,
-        zra=zra,
-        c=c,
+        rest=rest,
     )

@@ -258,29 +258,39 @@ def _stuck_on_bound(fn, theta, fval, lower) -> list[int]:
 POLISH_GAIN = 1e-7  # a restart must lower the criterion by more than this to be kept
 
 
-def _polish(fn, theta, fval, lower, method, scales):
-    """Restart once from the optimum in scaled coordinates; keep it only if clearly better.
+def _polish(fn, theta, fval, lower, method, scales, start):
+    """Two more runs in scaled coordinates; a better optimum replaces lme4's only if clearly so.
 
-    BOBYQA stops when a step changes the criterion by less than ftol_abs = 1e-8, and takes
-    absolute steps: with a slope in badly scaled units (x in thousands: theta near 1e-4) or a
-    variance near its bound it can stop well short of the optimum, and where lme4 stops there
-    depends on the last bits of every evaluation. The restart works on theta times the RMS of
-    the random-effect column of its row (the same model with Z's columns scaled to unit size),
-    from the stopping point. Where it gains less than 1e-7 (lme4's own stopping point on a flat
-    ridge, as in the guide's full model) the first point stays, so lme4's answer is kept
-    wherever lme4's answer is the optimum.
+    BOBYQA takes absolute steps and stops when a step changes the criterion by less than
+    ftol_abs = 1e-8. With a slope in badly scaled units (x in thousands: theta near 1e-4), a
+    variance near its bound, or several local optima (three random effects on few groups), it
+    can stop short, or in another valley, and which depends on the last bits of every
+    evaluation (so on the CPU). The extra runs work on theta times the RMS of the random-effect
+    column of its row (the model with Z's columns scaled to unit size): one from where lme4's
+    run stopped, one from lme4's start in these coordinates; the better is polished once more.
+    Unless that beats lme4's point by more than 1e-7, lme4's point stays (on the flat ridge of
+    the guide's full model, lme4's own answer), so lme4's answer is kept wherever it is optimal.
     """
     scales = np.where(np.asarray(scales) > 0, scales, 1.0)
 
     def scaled_fn(x):
         return fn(x / scales)
 
-    again, more, _ = _run(scaled_fn, theta * scales, lower, method)
-    again = again / scales
-    again, value = _check_boundary(fn, again, fn(again), lower)
-    if value < fval - POLISH_GAIN:
-        return again, value, more
-    return theta, fval, more
+    def run_from(point):
+        found, count, _ = _run(scaled_fn, point, lower, method)
+        found, value = _check_boundary(fn, found / scales, fn(found / scales), lower)
+        return found, value, count
+
+    a, fa, na = run_from(theta * scales)
+    b, fb, nb = run_from(np.asarray(start, dtype=float))
+    best, fbest = (a, fa) if fa <= fb else (b, fb)
+    c, fc, nc = run_from(best * scales)
+    if fc < fbest:
+        best, fbest = c, fc
+    evaluations = na + nb + nc
+    if fbest < fval - POLISH_GAIN:
+        return best, fbest, evaluations
+    return theta, fval, evaluations
 
 
 def optimize_theta(
@@ -317,7 +327,7 @@ def optimize_theta(
         theta, more, message = _run(fn, theta, lower, method)
         feval += more
     theta, fval = _check_boundary(fn, theta, fn(theta), lower)
-    theta, fval, more = _polish(fn, theta, fval, lower, method, scales)
+    theta, fval, more = _polish(fn, theta, fval, lower, method, scales, start)
     feval += more
     singular, converged, messages, grad, hess = check_convergence(fn, theta, lower)
     stuck = _stuck_on_bound(fn, theta, fval, lower)
