@@ -9,13 +9,14 @@ JB_FLAGS := -n -W --keep-going
 CACHE := _build/.jupyter_cache
 PKG_HASH_FILE := _build/.hlmtutor-hash
 
-.PHONY: help venv book book-student test test-fast lint format benchmarks clean
+.PHONY: help venv book book-student test test-fast test-kernels lint format benchmarks clean
 
 help:
 	@echo "make book          build the site into _build/html (executes every chapter)"
 	@echo "make book-student  build the student edition (no solutions) into _build/student/html"
 	@echo "make test          build the book, then run the whole test suite"
 	@echo "make test-fast     the package tests only (no book, no browser)"
+	@echo "make test-kernels  the model tests as other CPUs run them (OPENBLAS_CORETYPE)"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make benchmarks    run the scripts in benchmarks/"
 
@@ -54,6 +55,16 @@ test: book book-student
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
+
+# OpenBLAS picks a kernel per CPU, and results differ in the last bits: run the model tests as
+# three other CPUs would, so a fresh machine of another kind cannot fail where this one passes.
+KERNELS := Prescott Haswell Zen
+test-kernels: $(STAMP)
+	@for k in $(KERNELS); do \
+		echo "== model tests with OPENBLAS_CORETYPE=$$k"; \
+		OPENBLAS_CORETYPE=$$k $(PY) -m pytest -q -p no:cacheprovider -m "not slow" \
+			tests/test_models.py tests/test_engine.py tests/test_lmm_frame.py || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check hlmtutor tests benchmarks book

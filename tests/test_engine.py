@@ -441,3 +441,37 @@ def test_reml_optimum_is_never_above_lme4s(set_id):
     assert result.nobs == row["nobs"]
     assert result.reml_criterion <= row["REMLcrit"] + 1e-6
     assert result.reml_criterion >= row["REMLcrit_best"] - 1e-2
+
+
+# -- icc for several levels ---------------------------------------------------------------------
+def test_icc_per_level_of_a_three_level_model():
+    """From as.data.frame(VarCorr(m)) of y ~ x + (1 | school/class): students in one class share
+    the class and the school (tau_class + tau_school), students in one school only the school."""
+    from hlmtutor import icc
+
+    vc = _ref("three_ri_vc.csv", keep_default_na=False).set_index("grp")["vcov"]
+    total = vc.sum()
+    table = icc(fit("three_ri"))
+    assert list(table.columns) == ["variance", "share", "icc"]
+    assert list(table.index) == ["class:school", "school"]
+    np.testing.assert_allclose(table["variance"], vc[["class:school", "school"]], rtol=VC_RTOL)
+    np.testing.assert_allclose(table["share"], vc[["class:school", "school"]] / total, rtol=VC_RTOL)
+    expected = [(vc["class:school"] + vc["school"]) / total, vc["school"] / total]
+    np.testing.assert_allclose(table["icc"], expected, rtol=VC_RTOL)
+
+
+def test_icc_of_crossed_factors_is_each_factors_share():
+    """Crossed factors nest in nothing: icc equals share (as.data.frame(VarCorr(m)) of crossed)."""
+    from hlmtutor import icc
+
+    vc = _ref("crossed_vc.csv", keep_default_na=False).set_index("grp")["vcov"]
+    table = icc(fit("crossed"))
+    np.testing.assert_allclose(table["icc"], table["share"])
+    np.testing.assert_allclose(table["share"], vc[list(table.index)] / vc.sum(), rtol=VC_RTOL)
+
+
+@pytest.mark.parametrize("reml", ["no", None, 1, "TRUE"])
+def test_reml_must_be_a_boolean(reml):
+    """lmer(..., REML = "no") in R is an error too (REML is a logical)."""
+    with pytest.raises(TypeError, match="REML must be True"):
+        lmer("Reaction ~ Days + (1 | Subject)", _data("sleepstudy.csv"), REML=reml)

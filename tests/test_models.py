@@ -585,4 +585,5 @@ def test_default_fit_is_as_good_as_every_other_optimizer():
             for name in ["bobyqa", "nelder-mead", "powell", "lbfgsb"]
         ]
     assert default.converged
-    assert default.reml_criterion <= min(m.reml_criterion for m in each) + 1e-8
+    # 1e-6: the bound; BOBYQA stops within ftol_abs = 1e-8 of a point, not of the optimum
+    assert default.reml_criterion <= min(m.reml_criterion for m in each) + 1e-6

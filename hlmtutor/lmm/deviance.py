@@ -25,6 +25,7 @@ large mean (sleepstudy with 1e8 added to the outcome gives lmerTest's numbers).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -37,6 +38,7 @@ from .terms import ReTerms
 __all__ = ["Deviance", "Solution", "make_deviance"]
 
 LOG_2PI = float(np.log(2 * np.pi))
+RECENT = 64  # solutions kept
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,20 +134,23 @@ class Deviance:
     z1a: np.ndarray  # (l1, q1, p + 1)  Z_1'[X_c, y_c] per level
     ata: np.ndarray  # (p + 1, p + 1)
     rest: RestBlocks | None  # the cross-products of the other terms
-    # The last solution: numerical derivatives in sigma evaluate one theta again and again.
-    _last: dict = field(default_factory=dict, repr=False)
+    # Recent solutions by theta: lmerTest's numerical Hessian in (theta, sigma) evaluates each
+    # theta several times (every step in sigma, and the mixed steps with a step in sigma).
+    _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     # -- evaluation --------------------------------------------------------------------
     def solve(self, theta: np.ndarray) -> Solution:
         """Factor the system at theta (raises numpy.linalg.LinAlgError when it is not PD)."""
         theta = np.array(theta, dtype=float)
         key = theta.tobytes()
-        cached = self._last.get(key)
+        cached = self._recent.get(key)
         if cached is not None:
+            self._recent.move_to_end(key)
             return cached
         sol = self._solve(theta)
-        self._last.clear()
-        self._last[key] = sol
+        self._recent[key] = sol
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
         return sol
 
     def _solve(self, theta: np.ndarray) -> Solution:

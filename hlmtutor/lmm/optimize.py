@@ -283,11 +283,12 @@ def _polish(fn, theta, fval, lower, method, scales, start):
 
     a, fa, na = run_from(theta * scales)
     b, fb, nb = run_from(np.asarray(start, dtype=float))
-    best, fbest = (a, fa) if fa <= fb else (b, fb)
-    c, fc, nc = run_from(best * scales)
-    if fc < fbest:
-        best, fbest = c, fc
-    evaluations = na + nb + nc
+    evaluations = na + nb
+    best, fbest = a, fa
+    if fb < fa:  # a fresh valley: polish it from where it stopped
+        c, fc, nc = run_from(b * scales)
+        best, fbest = (c, fc) if fc < fb else (b, fb)
+        evaluations += nc
     if fbest < fval - POLISH_GAIN:
         return best, fbest, evaluations
     return theta, fval, evaluations
