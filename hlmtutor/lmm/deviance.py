@@ -157,7 +157,7 @@ class Deviance:
         first = self.reterms.terms[0]
         t1 = first.factor(theta)
         l1, k1 = _first_blocks(self.a11, t1)
-        rza1 = k1 @ self.z1a
+        rza1 = _blocks_times(k1, self.z1a)
         ldl2 = 2.0 * float(np.sum(np.log(np.diagonal(l1, axis1=1, axis2=2))))
         flat = rza1.reshape(-1, self.p + 1)
         correction = flat.T @ flat
@@ -417,6 +417,20 @@ def _rest_blocks(reterms: ReTerms, a: np.ndarray) -> RestBlocks:
         cols.append(slice(start, start + t.nlev * t.q))
         start += t.nlev * t.q
     return RestBlocks(c=c, a=blocks, zra=zra, cols=tuple(cols), size=start)
+
+
+def _blocks_times(k: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """k_j @ values_j for every level j; written out for q <= 2 (numpy's batched matmul is
+    slow on many tiny matrices)."""
+    q = k.shape[1]
+    if q == 1:
+        return k[:, 0, 0, None, None] * values
+    if q == 2:
+        out = np.empty_like(values)
+        out[:, 0, :] = k[:, 0, 0, None] * values[:, 0, :] + k[:, 0, 1, None] * values[:, 1, :]
+        out[:, 1, :] = k[:, 1, 0, None] * values[:, 0, :] + k[:, 1, 1, None] * values[:, 1, :]
+        return out
+    return k @ values
 
 
 def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) -> Deviance:
