@@ -2,8 +2,8 @@
 
 The engine lives in :mod:`hlmtutor.lmm`, one module per step of lme4's pipeline (formula,
 model frame, random-effects terms, deviance, optimizer, result, inference, summary). This
-module holds the names a reader uses: :func:`lmer`, :class:`LmerResult`, :func:`icc` and
-:func:`anova`.
+module holds the names a reader uses: :func:`hlmtutor.lmer`, :class:`hlmtutor.LmerResult`,
+:func:`icc` and :func:`anova`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 :func:`power` simulates a design many times with :func:`~hlmtutor.simulate.simulate_classrooms`
 (treatment assigned to whole classrooms), fits the random-intercept model with
-:func:`~hlmtutor.models.lmer`, and counts how often the Satterthwaite t-test of the treatment
+:func:`~hlmtutor.lmer`, and counts how often the Satterthwaite t-test of the treatment
 rejects. :func:`power_curve` does that over a grid of numbers of classrooms and students.
 
 The simulations run in parallel with joblib. Each one draws its data from its own seed, spawned

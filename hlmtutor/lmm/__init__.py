@@ -1,1 +1,25 @@
-"""hlmtutor.lmm: the linear mixed model engine, one module per lme4 step."""
+"""hlmtutor.lmm: the linear mixed model engine, one module per step of lme4's pipeline.
+
+Each step produces one immutable object, as lme4's ``lFormula`` -> ``mkLmerDevfun`` ->
+``optimizeLmer`` -> ``mkMerMod`` do (Bates et al. 2015, J. Stat. Softw. 67(1)):
+
+============== ======================================================= ==========================
+module         produces                                                lme4 / lmerTest
+============== ======================================================= ==========================
+``formula``    ``Formula``: the package's one formula parser            findbars, nobars, expandSlash
+``frame``      ``ModelFrame``: complete rows, X with R's names,         lFormula, model.frame
+               dropped rows, lost groups and aliased columns
+``terms``      ``ReTerms``: per random term its factor, Z block,        mkReTrms
+               theta slice and bounds, in lme4's order
+``deviance``   ``Deviance``: the profiled REML/ML criterion of theta    mkLmerDevfun
+``optimize``   ``Optimum``: BOBYQA with lme4's settings and checks      optimizeLmer, checkConv
+``result``     ``LmerResult``: the fitted model, read-only              mkMerMod
+``inference``  Satterthwaite tests, type III anova, LRT, confint,       lmerTest, confint.merMod
+               predict
+``summary``    ``LmerSummary``: lmerTest's printed summary              print.summary.merMod
+``fit``        ``lmer``: the steps in order                             lmer
+============== ======================================================= ==========================
+
+:func:`hlmtutor.lmer` is the entry point; the modules can be used one at a time to look inside
+a fit, e.g. ``model_frame(formula, data).X`` or ``fit.deviance_function(theta)``.
+"""

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from ._blas import single_threaded
+from ._warn import warn
 from .deviance import make_deviance
 from .frame import ModelFrame, model_frame
 from .optimize import OPTIMIZERS, optimize_theta
@@ -147,11 +147,11 @@ def lmer(
         raise ValueError(f"checks must be one of {CHECK_LEVELS}, not {checks!r}.")
     frame = model_frame(formula, data)
     for message in frame.messages:
-        warnings.warn(message, UserWarning, stacklevel=2)
+        warn(message)
     labels = [t.label for t in frame.formula.random]
     reterms = build_terms(frame.random, labels)
     for problem in _identifiability(frame, reterms, checks):
-        warnings.warn(problem, UserWarning, stacklevel=2)
+        warn(problem)
     # lme4 fits a model without fixed effects by ML: REML and ML coincide when p = 0.
     reml = bool(REML) and frame.X.shape[1] > 0
     deviance = make_deviance(frame.y, frame.X, reterms, reml)
@@ -167,7 +167,7 @@ def lmer(
         optimum=optimum,
     )
     for message in (*optimum.messages, *result.identification_notes):
-        warnings.warn(message, UserWarning, stacklevel=2)
+        warn(message)
     return result
 
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from scipy import stats
 
 from .. import _satterthwaite as sat
 from ._blas import single_threaded
+from ._warn import warn
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result import LmerResult
@@ -56,7 +56,7 @@ def varpar_covariance(result: LmerResult) -> VarparCovariance:
     p = dev.p
     jac = sat.jacobian(dev.vcov_beta, varpar).reshape(p, p, -1)
     for note in notes:
-        warnings.warn(note, UserWarning, stacklevel=3)
+        warn(note)
     return VarparCovariance(a=a, jac=jac, notes=tuple(notes))
 
 
@@ -276,7 +276,7 @@ def anova_lrt(fits: dict[str, LmerResult]) -> pd.DataFrame:
             "the same rows, e.g. data.dropna(subset=[every column the larger model uses])."
         )
     if any(fit.REML for fit in fits.values()):
-        warnings.warn("refitting model(s) with ML (instead of REML)", UserWarning, stacklevel=3)
+        warn("refitting model(s) with ML (instead of REML)")
         fits = {name: fit.refit_ml() for name, fit in fits.items()}
     order = sorted(fits, key=lambda name: fits[name].npar)
     rows = []

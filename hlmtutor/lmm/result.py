@@ -27,7 +27,9 @@ __all__ = ["LmerResult"]
 
 
 def _level_index(term: ReTerm) -> pd.Index:
-    return pd.Index([str(v) for v in term.levels], name=term.factor_name)
+    """The levels as the data holds them (integers stay integers), so ``ranef`` lines up with
+    the data's own grouping column (``data[g].map(fit.ranef[g]["(Intercept)"])``)."""
+    return pd.Index(list(term.levels), name=term.factor_name)
 
 
 @dataclass(frozen=True, eq=False)
