@@ -9,7 +9,7 @@ JB_FLAGS := -n -W --keep-going
 CACHE := _build/.jupyter_cache
 PKG_HASH_FILE := _build/.hlmtutor-hash
 
-.PHONY: help venv book book-student test test-fast lint format benchmarks clean
+.PHONY: help venv book book-student test test-fast lint format benchmarks notebooks clean
 
 help:
 	@echo "make book          build the site into _build/html (executes every chapter)"
@@ -18,13 +18,14 @@ help:
 	@echo "make test-fast     the package tests only (no book, no browser)"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make benchmarks    run the scripts in benchmarks/"
+	@echo "make notebooks     rewrite the assignment notebooks hlmtutor ships from book/assignments"
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[book,test,dask]'
+	$(PY) -m pip install --quiet -e '.[book,course,test,dask]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
@@ -65,6 +66,9 @@ format: $(STAMP)
 
 benchmarks: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+notebooks: $(STAMP)
+	$(PY) book/_tools/assignment_notebooks.py
 
 clean:
 	rm -rf _build

@@ -1,13 +1,12 @@
 """hlmtutor: hierarchical linear (mixed-effects) models in Python.
 
-The helpers of the hlmtutor book. Every public name is importable from the
-top level, e.g. ``from hlmtutor import lmer, guide_data``.
+The helpers of the hlmtutor book. Every public statistics name is importable from
+the top level, e.g. ``from hlmtutor import lmer, guide_data``. The course tools (assignments,
+checks, grading) live in :mod:`hlmtutor.course` and are not re-exported here.
 """
 
 from . import (
-    assignments,
     centering,
-    check,
     datasets,
     describe,
     diagnostics,
@@ -17,9 +16,7 @@ from . import (
     rng,
     simulate,
 )
-from .assignments import *
 from .centering import *
-from .check import *
 from .datasets import *
 from .describe import *
 from .diagnostics import *

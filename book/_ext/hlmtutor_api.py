@@ -1,4 +1,4 @@
-"""Resolve cross-references to hlmtutor's top-level names.
+"""Resolve cross-references to hlmtutor's top-level names (and ``hlmtutor.course``'s).
 
 The API reference documents each public name where it is defined (``hlmtutor.models.lmer``), but
 readers, chapters and docstrings use the flat names the package re-exports (``hlmtutor.lmer``), as
@@ -27,20 +27,27 @@ _PACKAGE = "hlmtutor"
 
 
 def defining_target(target: str) -> str | None:
-    """Map ``hlmtutor.<name>[.<attr>...]`` to the module that defines ``<name>``, if it differs."""
+    """Map ``hlmtutor[.<package>].<name>[.<attr>...]`` to the module that defines ``<name>``, if
+    it differs (``hlmtutor.lmer`` to ``hlmtutor.models.lmer``, ``hlmtutor.course.check_icc`` to
+    ``hlmtutor.course.checks.check_icc``)."""
     parts = target.split(".")
     if len(parts) < 2 or parts[0] != _PACKAGE:
         return None
-    try:
-        package = importlib.import_module(_PACKAGE)
-    except Exception:  # autodoc already reports a package that fails to import; don't crash on it
-        return None
-    exported = getattr(package, parts[1], None)
-    module = getattr(exported, "__module__", None)
-    if exported is None or not isinstance(module, str) or not module.startswith(f"{_PACKAGE}."):
-        return None
-    rewritten = ".".join([module, parts[1], *parts[2:]])
-    return None if rewritten == target else rewritten
+    # The longest importable package prefix that is not itself the whole target.
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            package = importlib.import_module(".".join(parts[:split]))
+        except Exception:  # autodoc already reports a module that fails to import
+            continue
+        exported = getattr(package, parts[split], None)
+        module = getattr(exported, "__module__", None)
+        if exported is None or isinstance(exported, type(importlib)):
+            return None
+        if not isinstance(module, str) or not module.startswith(f"{_PACKAGE}."):
+            return None
+        rewritten = ".".join([module, parts[split], *parts[split + 1 :]])
+        return None if rewritten == target else rewritten
+    return None
 
 
 def resolve_flat_name(
