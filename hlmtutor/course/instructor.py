@@ -21,8 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import _myst
-from . import _grading
+from . import _grading, _myst
 from .assignments import ASSIGNMENTS, Assignment, _normalise_id, assignment_data, get_assignment
 
 __all__ = [
