@@ -112,8 +112,9 @@ def _cut_gated_solutions(text: str, inside_solution: bool) -> tuple[str, bool]:
             inside_solution, position = True, start.end()
 
 
-# Files next to a chapter that hold code or notes rather than data a chapter reads.
-_NOT_DATA_SUFFIXES = {".md", ".ipynb", ".py", ".pyc", ".txt"}
+# Files next to a chapter that hold code or notes rather than data a chapter reads. (A MyST
+# notebook a page's code names, as the assignments page names an assignment, is data to it.)
+_NOT_DATA_SUFFIXES = {".ipynb", ".py", ".pyc", ".txt"}
 _NOT_DATA_FOLDERS = {"_ext", "_static", "__pycache__", ".ipynb_checkpoints"}
 
 _FILES_CELL = """\
