@@ -82,6 +82,9 @@ def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     environ = _reader_environ(home)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=environ)
     bin_dir = venv / "bin"
+    # pip builds the wheel in the tree (setuptools' build/); leave the tree as it was, so that no
+    # stale build/lib goes into a later wheel.
+    had_build_dir = (ROOT / "build").exists()
     install = subprocess.run(
         [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"{ROOT}[{EXTRA}]"],
         capture_output=True,
@@ -89,6 +92,8 @@ def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         env=environ,
         timeout=900,
     )
+    if not had_build_dir:
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     warm = subprocess.run(
         [str(bin_dir / "python"), "-c", "import matplotlib.pyplot"],
