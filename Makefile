@@ -9,7 +9,7 @@ JB_FLAGS := -n -W --keep-going
 CACHE := _build/.jupyter_cache
 PKG_HASH_FILE := _build/.hlmtutor-hash
 
-.PHONY: help venv book book-student test test-fast test-kernels lint format benchmarks clean
+.PHONY: help venv book book-student test test-fast test-kernels lint format benchmarks notebooks clean
 
 help:
 	@echo "make book          build the site into _build/html (executes every chapter)"
@@ -19,13 +19,14 @@ help:
 	@echo "make test-kernels  the model tests as other CPUs run them (OPENBLAS_CORETYPE)"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make benchmarks    run the scripts in benchmarks/"
+	@echo "make notebooks     rewrite the assignment notebooks hlmtutor ships from book/assignments"
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[book,test,dask]'
+	$(PY) -m pip install --quiet -e '.[book,course,test,dask]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
@@ -76,6 +77,9 @@ format: $(STAMP)
 
 benchmarks: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+notebooks: $(STAMP)
+	$(PY) book/_tools/assignment_notebooks.py
 
 clean:
 	rm -rf _build

@@ -1,13 +1,12 @@
 """hlmtutor: hierarchical linear (mixed-effects) models in Python.
 
-The helpers of the hlmtutor book. Every public name is importable from the
-top level, e.g. ``from hlmtutor import lmer, guide_data``.
+The helpers of the hlmtutor book. Every public statistics name is importable from
+the top level, e.g. ``from hlmtutor import lmer, guide_data``. The course tools (assignments,
+checks, grading) live in :mod:`hlmtutor.course` and are not re-exported here.
 """
 
 from . import (
-    assignments,
     centering,
-    check,
     datasets,
     describe,
     diagnostics,
@@ -17,9 +16,7 @@ from . import (
     rng,
     simulate,
 )
-from .assignments import *
 from .centering import *
-from .check import *
 from .datasets import *
 from .describe import *
 from .diagnostics import *
@@ -29,4 +26,15 @@ from .power import *
 from .rng import *
 from .simulate import *
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml is the one place it is set)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hlmtutor")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()

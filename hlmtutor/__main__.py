@@ -1,8 +1,10 @@
 """Command line: ``python -m hlmtutor`` (also installed as ``hlmtutor``).
 
-``hlmtutor assignment --students roster.csv --out DIR`` writes each student's assignment
-notebooks and data, and the class's answer key. Messages go to stderr; exit codes are 0 (done),
-1 (bad input: the message says what to change) and 2 (bad command line).
+``hlmtutor assignment --roster roster.csv --out DIR`` writes each student's assignment
+notebooks and data, and the class's answer key. ``hlmtutor grade SUBMISSIONS --roster roster.csv
+--out GRADES`` re-executes the returned notebooks and writes the scores and each student's
+feedback. Messages go to stderr; exit codes are 0 (done), 1 (bad input: the message says what to
+change) and 2 (bad command line).
 """
 
 from __future__ import annotations
@@ -19,24 +21,54 @@ each student's notebook simulates data of its own), the same data as CSV, and on
 for the class (answer_key.csv: student_id, assignment, task, quantity, answer, tolerance).
 
 The roster is a CSV with a 'student_id' column (other columns are ignored). Ids become folder
-names: letters, digits, '.', '_' and '-'.
+names: letters, digits, '.', '_' and '-'. The notebooks are the ones shipped with hlmtutor
+(--source names a folder of your own .ipynb or MyST .md versions).
 
 Layout of DIR:
   DIR/<student_id>/a1-descriptives-centering.ipynb   the notebook, id injected
   DIR/<student_id>/a1-data.csv                        the same data, for other software
-  DIR/answer_key.csv                                  every student's answers
+  DIR/answer_key.csv                                  every student's answers (--key: elsewhere)
+
+Hand out each DIR/<student_id>/ folder, never DIR itself. 'hlmtutor grade' does not read the
+key: it recomputes every answer from the roster's ids.
 
 Example:
-  hlmtutor assignment --students roster.csv --out class-2026 --assignments a1,a2
+  hlmtutor assignment --roster roster.csv --out class-2026 --assignments a1,a2
+"""
+
+GRADE_HELP = """\
+Re-execute each student's returned notebook and score its answers. Each notebook runs in a
+process of its own, in a scratch folder that holds only that notebook and its data, with the
+roster's id injected into the cell tagged 'parameters' (whatever the student wrote there) and a
+time limit for the whole notebook. The grader reads back only the answer variables (my_mean, ...)
+and judges them on data it builds from the roster's id; a notebook that fails part-way is graded
+on the answers set before the failure, and a missing notebook scores 0 on every task.
+
+SUBMISSIONS holds one folder per student, named by id, as 'hlmtutor assignment' wrote them:
+  SUBMISSIONS/<student_id>/a1-descriptives-centering.ipynb
+(or any one .ipynb in that folder whose name starts with the assignment's name, e.g. a1.ipynb).
+
+Writes into OUT:
+  OUT/scores.csv                     student_id, one column per task (1 or 0), total
+  OUT/feedback/<student_id>.md       what ran, each task right or not with its hint
+  OUT/executed/<student_id>/*.ipynb  the executed notebooks (to read the answers in words)
+
+Submitted notebooks are code run on your machine, as you: see the book's instructor page for
+what the scratch folder does not protect against, and how to grade in a container.
+
+Example:
+  hlmtutor grade returned/ --roster roster.csv --out grades/ --assignments a1
 """
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .assignments import ASSIGNMENTS
+    from .course import ASSIGNMENTS
 
     parser = argparse.ArgumentParser(
         prog="hlmtutor",
-        description="hlmtutor's course tools (see 'hlmtutor assignment --help').",
+        description=(
+            "hlmtutor's course tools (see 'hlmtutor assignment --help', 'hlmtutor grade --help')."
+        ),
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     assignment = commands.add_parser(
@@ -46,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     assignment.add_argument(
+        "--roster",
         "--students",
+        dest="students",
         required=True,
         type=Path,
         metavar="ROSTER.csv",
@@ -70,22 +104,90 @@ def _parser() -> argparse.ArgumentParser:
         "--source",
         type=Path,
         metavar="DIR",
-        help="folder of the assignment notebooks (default: book/assignments of this source tree)",
+        help="folder of your own assignment notebooks, .ipynb or MyST .md (default: the ones "
+        "shipped with hlmtutor)",
+    )
+    assignment.add_argument(
+        "--key",
+        type=Path,
+        metavar="FILE",
+        help="where to write the answer key (default: DIR/answer_key.csv)",
+    )
+
+    grade = commands.add_parser(
+        "grade",
+        help="re-execute the returned notebooks; write scores.csv and each student's feedback",
+        description=GRADE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    grade.add_argument(
+        "submissions", type=Path, metavar="SUBMISSIONS", help="folder of the returned notebooks"
+    )
+    grade.add_argument(
+        "--roster",
+        required=True,
+        type=Path,
+        metavar="ROSTER.csv",
+        help="class roster: a CSV with a 'student_id' column",
+    )
+    grade.add_argument(
+        "--out", required=True, type=Path, metavar="OUT", help="output folder (created if missing)"
+    )
+    grade.add_argument(
+        "--assignments",
+        metavar="LIST",
+        help=f"comma-separated, from {', '.join(ASSIGNMENTS)} (default: each one submitted)",
+    )
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="time limit of each notebook, kernel start included (default: 300)",
+    )
+    grade.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="notebooks run at once (default: 1)"
     )
     return parser
 
 
 def _run_assignment(args: argparse.Namespace) -> int:
-    from .assignments import read_roster, write_assignments
+    from .course.instructor import ANSWER_KEY_FILE, read_roster, write_assignments
 
     roster = read_roster(args.students)
     key = write_assignments(
-        roster, args.out, args.assignments, overwrite=args.overwrite, source=args.source
+        roster,
+        args.out,
+        args.assignments,
+        overwrite=args.overwrite,
+        source=args.source,
+        key_file=args.key,
     )
     n_students = roster["student_id"].nunique()
+    key_path = args.key if args.key is not None else args.out / ANSWER_KEY_FILE
     print(
         f"hlmtutor: wrote {args.assignments} for {n_students} students into {args.out}; "
-        f"answer key: {args.out / 'answer_key.csv'} ({len(key)} rows)",
+        f"answer key: {key_path} ({len(key)} rows)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    from .course.instructor import grade
+
+    scores = grade(
+        args.submissions,
+        args.roster,
+        args.out,
+        args.assignments,
+        timeout=args.timeout,
+        jobs=args.jobs,
+    )
+    tasks = len(scores.columns) - 2
+    print(
+        f"hlmtutor: graded {len(scores)} students on {tasks} tasks; scores: "
+        f"{args.out / 'scores.csv'}, feedback: {args.out / 'feedback'}/",
         file=sys.stderr,
     )
     return EXIT_OK
@@ -107,12 +209,13 @@ def main(argv: list[str] | None = None) -> int:
 
     Examples
     --------
-    >>> main(["assignment", "--students", "no-such-roster.csv", "--out", "out"])
+    >>> main(["assignment", "--roster", "no-such-roster.csv", "--out", "out"])
     1
     """
     args = _parser().parse_args(argv)
+    run = {"assignment": _run_assignment, "grade": _run_grade}[args.command]
     try:
-        return _run_assignment(args)
+        return run(args)
     except (FileNotFoundError, FileExistsError, ValueError, KeyError, ImportError) as error:
         message = error.args[0] if error.args else str(error)
         print(f"hlmtutor {args.command}: error: {message}", file=sys.stderr)

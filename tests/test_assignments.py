@@ -1,4 +1,4 @@
-"""hlmtutor.assignments: per-student seeds and data, rosters, notebooks and the answer key."""
+"""hlmtutor.course: per-student seeds and data; the instructor's rosters, notebooks and key."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ import nbformat
 import pandas as pd
 import pytest
 
-from hlmtutor.assignments import (
-    ASSIGNMENTS,
+from hlmtutor.course import ASSIGNMENTS, assignment_data, student_seed
+from hlmtutor.course.instructor import (
     answer_key,
-    assignment_data,
+    notebook_source,
     read_roster,
     student_notebook,
-    student_seed,
     write_assignments,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "book" / "assignments"
+
+
+def book_source(spec) -> Path:
+    """The book's MyST page of an assignment (the source of the notebook hlmtutor ships)."""
+    return SOURCES / f"{Path(spec.notebook).stem}.md"
 
 
 def test_student_seed_is_a_stable_hash_of_the_id():
@@ -120,8 +124,11 @@ def test_read_roster_missing_file(tmp_path):
 # Notebooks and the class set
 
 
-def test_student_notebook_injects_the_id_after_the_parameters_cell():
-    notebook = student_notebook(SOURCES / "a2-null-model-icc.md", "s042")
+@pytest.mark.parametrize("source", ["shipped", "book"])
+def test_student_notebook_injects_the_id_after_the_parameters_cell(source):
+    spec = ASSIGNMENTS["a2"]
+    path = notebook_source("a2") if source == "shipped" else book_source(spec)
+    notebook = student_notebook(path, "s042")
     tags = [cell.metadata.get("tags", []) for cell in notebook.cells]
     position = next(i for i, t in enumerate(tags) if "parameters" in t)
     injected = notebook.cells[position + 1]
@@ -129,11 +136,42 @@ def test_student_notebook_injects_the_id_after_the_parameters_cell():
     assert injected.source.endswith("student_id = 's042'")
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     nbformat.validate(notebook)
+    assert sum("injected-parameters" in t for t in tags) == 1
+
+
+def test_reinjecting_replaces_the_id_instead_of_adding_a_cell(tmp_path):
+    path = tmp_path / "a1.ipynb"
+    nbformat.write(student_notebook(notebook_source("a1"), "s001"), path)
+    second = student_notebook(path, "s002")
+    injected = [c for c in second.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and injected[0].source.endswith("student_id = 's002'")
+
+
+@pytest.mark.parametrize("spec", ASSIGNMENTS.values(), ids=list(ASSIGNMENTS))
+def test_student_notebooks_are_plain_notebooks(spec):
+    """No MyST roles or directives: the notebooks read as notebooks outside the book."""
+    from hlmtutor.course._myst import has_myst
+
+    notebook = student_notebook(notebook_source(spec.name), "s001")
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert not has_myst(markdown), markdown
+    assert "{doc}" not in markdown and ":::" not in markdown
+    assert "jupytext" not in notebook.metadata
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "from hlmtutor.course import" in code
+    assert "hlmtutor.course.instructor" not in code  # students never import the instructor side
+
+
+@pytest.mark.parametrize("spec", ASSIGNMENTS.values(), ids=list(ASSIGNMENTS))
+def test_every_task_variable_is_an_answer_cell_of_the_notebook(spec):
+    text = book_source(spec).read_text(encoding="utf-8")
+    for task in spec.tasks:
+        assert f"{task.variable} = None" in text, (spec.name, task.variable)
 
 
 def test_every_assignment_notebook_has_a_parameters_cell():
     for spec in ASSIGNMENTS.values():
-        text = (SOURCES / spec.notebook).read_text(encoding="utf-8")
+        text = book_source(spec).read_text(encoding="utf-8")
         assert ":tags: [parameters]" in text, spec.notebook
         assert 'student_id = "demo"' in text, spec.notebook
 
@@ -176,6 +214,20 @@ def test_write_assignments_layout_and_overwrite_protection(tmp_path):
     assert len(merged) == 4 * len(ASSIGNMENTS["a1"].tasks)
 
 
+def test_write_assignments_puts_the_key_where_asked(tmp_path):
+    key_file = tmp_path / "private" / "key.csv"
+    write_assignments(
+        pd.DataFrame({"student_id": ["s1"]}), tmp_path / "class", "a1", key_file=key_file
+    )
+    assert key_file.is_file() and not (tmp_path / "class" / "answer_key.csv").exists()
+
+
+def test_write_assignments_from_the_books_sources(tmp_path):
+    write_assignments(pd.DataFrame({"student_id": ["s1"]}), tmp_path, "a2", source=SOURCES)
+    notebook = nbformat.read(tmp_path / "s1" / "a2-null-model-icc.ipynb", 4)
+    assert "student_id = 's1'" in "".join(cell.source for cell in notebook.cells)
+
+
 def test_write_assignments_names_a_missing_notebook_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no notebook a1-descriptives-centering.md"):
         write_assignments(pd.DataFrame({"student_id": ["s1"]}), tmp_path, "a1", source=tmp_path)
@@ -207,7 +259,7 @@ def execute(notebook) -> list[str]:
 def test_notebooks_run_for_several_students_with_their_own_data(spec):
     outputs = {}
     for student in ("s001", "s002"):
-        texts = execute(student_notebook(SOURCES / spec.notebook, student))
+        texts = execute(student_notebook(notebook_source(spec.name), student))
         checks = [text for text in texts if text.startswith(("Correct", "Not yet"))]
         assert checks, "no check ran"
         assert any(text.startswith("Correct") for text in checks)  # the worked example
@@ -216,7 +268,7 @@ def test_notebooks_run_for_several_students_with_their_own_data(spec):
     # The cell that builds the data shows other data for each student.
     sources = [
         c.source
-        for c in student_notebook(SOURCES / spec.notebook, "x").cells
+        for c in student_notebook(notebook_source(spec.name), "x").cells
         if c.cell_type == "code"
     ]
     data_cell = next(i for i, source in enumerate(sources) if "assignment_data(" in source)
@@ -226,9 +278,9 @@ def test_notebooks_run_for_several_students_with_their_own_data(spec):
 
 @pytest.mark.slow
 def test_right_answers_in_a_student_notebook_pass():
-    notebook = student_notebook(SOURCES / "a2-null-model-icc.md", "s007")
+    notebook = student_notebook(notebook_source("a2"), "s007")
     answers = {
-        "my_tau00 = None": "my_tau00 = float(null.cov_re.iloc[0, 0])",
+        "my_tau00 = None": "my_tau00 = null.varcorr.loc[0, 'Variance']",
         "my_sigma2 = None": "my_sigma2 = null.sigma ** 2",
         "my_icc = None": "my_icc = hlmtutor.icc(null)",
     }

@@ -1,4 +1,4 @@
-"""hlmtutor.check: right answers pass, wrong ones fail with a hint, and the answer never shows.
+"""hlmtutor.course's checks: right answers pass, wrong ones fail with a hint, the answer never shows.
 
 Right values come from R (tests/reference/check.R on student s001's data).
 """
@@ -10,15 +10,21 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from hlmtutor import center_within, group_mean
-from hlmtutor.check import (
+from hlmtutor.course import (
     CheckResult,
     check_centered,
     check_fixef,
     check_icc,
     check_statistic,
     check_variance,
+    expected_centered,
+    expected_fixef,
+    expected_icc,
+    expected_statistic,
+    expected_variance,
 )
 
 A2_NULL = "math_score ~ 1 + (1 | classroom_id)"
@@ -96,12 +102,33 @@ def test_variances_match_r(data, r_values):
     assert check_variance(slope, data["a3"], A3_MODEL, "ses_cwc").correct
 
 
+@pytest.mark.parametrize("label", ["Residual", "residual"])
+def test_variance_accepts_lme4s_residual_label(data, r_values, label):
+    right = r_values[("a2", "var_residual")]
+    assert check_variance(right, data["a2"], A2_NULL, label).correct
+
+
+@pytest.mark.parametrize("label", ["(Intercept)", "classroom_id", "classroom_id:(Intercept)"])
+def test_variance_accepts_lme4s_intercept_labels(data, r_values, label):
+    """R prints the random intercept's row as Groups 'classroom_id', Name '(Intercept)'."""
+    right = r_values[("a2", "var_intercept")]
+    assert check_variance(right, data["a2"], A2_NULL, label).correct
+
+
+def test_variance_unknown_label_lists_lme4s_labels(data):
+    with pytest.raises(KeyError) as error:
+        check_variance(1.0, data["a2"], A2_NULL, "sigma2")
+    message = str(error.value)
+    for label in ("'(Intercept)'", "'classroom_id'", "'Residual'"):
+        assert label in message, message
+
+
 def test_variance_hints(data, r_values):
     tau = r_values[("a2", "var_intercept")]
     s2 = r_values[("a2", "var_residual")]
     frame = data["a2"]
     assert_wrong(check_variance(np.sqrt(tau), frame, A2_NULL), tau, "standard deviation")
-    assert_wrong(check_variance(s2, frame, A2_NULL), tau, "variance of 'residual'")
+    assert_wrong(check_variance(s2, frame, A2_NULL), tau, "variance of 'Residual'")
     assert_wrong(check_variance(tau**2, frame, A2_NULL), tau, "square")
 
 
@@ -150,6 +177,25 @@ def test_fixef_hints(data, r_values):
     assert_wrong(
         check_fixef(p / 2, frame, A3_MODEL, "treatment:ses_cwc", "Pr(>|t|)"), p, "one-sided"
     )
+
+
+def test_z_p_value_gets_its_own_hint_not_another_terms(data, r_values):
+    """A z-based p-value lies within 0.0001 of another term's tiny p; the hint names the slip."""
+    frame = data["a3"]
+    t = expected_fixef(frame, A3_MODEL, "treatment:ses_cwc", "t value")
+    z_p = 2 * stats.norm.sf(abs(t))
+    p = r_values[("a3", "p_interaction")]
+    result = check_fixef(z_p, frame, A3_MODEL, "treatment:ses_cwc", "Pr(>|t|)")
+    assert_wrong(result, p, "normal distribution")
+    assert "term" not in result.message
+
+
+def test_another_terms_p_value_is_named_only_when_close_in_relative_terms(data, r_values):
+    frame = data["a3"]
+    p_other = expected_fixef(frame, A3_MODEL, "ses_cm_gmc", "Pr(>|t|)")
+    p = r_values[("a3", "p_interaction")]
+    result = check_fixef(p_other, frame, A3_MODEL, "treatment:ses_cwc", "Pr(>|t|)")
+    assert_wrong(result, p, "term 'ses_cm_gmc'")
 
 
 def test_fixef_bad_input_names_what_would_work(data):
@@ -217,6 +263,50 @@ def test_centered_columns_match_r(data, r_values):
     assert centered_means.iloc[0] == pytest.approx(r_values[("a1", "ses_cm_gmc_row1")])
     assert check_centered(centered_means, frame, kind="cluster_grand").correct
     assert check_centered(frame["ses"] - frame["ses"].mean(), frame, kind="grand").correct
+
+
+def test_a1_classrooms_differ_in_size_so_the_weighting_matters(data):
+    """Centering classroom means at the mean over students is caught, with its own hint."""
+    frame = data["a1"]
+    sizes = frame.groupby("classroom_id").size()
+    assert sizes.nunique() > 1
+    means = group_mean(frame["ses"], frame["classroom_id"])
+    by_students = means - means.mean()
+    by_classrooms = means - means.groupby(frame["classroom_id"]).first().mean()
+    assert abs(by_students - by_classrooms).max() > 1e-3
+    assert check_centered(by_classrooms, frame, kind="cluster_grand").correct
+    result = check_centered(by_students, frame, kind="cluster_grand")
+    assert not result.correct
+    assert "mean over all students" in result.message
+
+
+def test_check_functions_take_other_column_names(data, r_values):
+    """Nothing is tied to classroom_id/math_score/ses beyond the defaults."""
+    frame = data["a2"].rename(columns={"classroom_id": "school", "math_score": "y"})
+    right = r_values[("a2", "icc")]
+    assert check_icc(right, frame, outcome="y", cluster="school").correct
+    assert expected_icc(frame, "y", "school") == pytest.approx(right, rel=1e-4)
+    a1 = data["a1"].rename(columns={"classroom_id": "school", "ses": "x"})
+    within = center_within(a1["x"], a1["school"])
+    assert check_centered(within, a1, "x", "school", kind="within").correct
+    a3 = data["a3"].rename(columns={"classroom_id": "school", "ses": "x"})
+    model = "math_score ~ treatment * x_cwc + x_cm_gmc + (1 + x_cwc | school)"
+    b = r_values[("a3", "b_interaction")]
+    assert check_fixef(b, a3, model, "treatment:x_cwc", center="x", cluster="school").correct
+    slope = r_values[("a3", "var_slope")]
+    assert check_variance(slope, a3, model, "x_cwc", center="x", cluster="school").correct
+
+
+def test_expected_values_match_r(data, r_values):
+    assert expected_statistic(data["a1"], "math_score") == pytest.approx(
+        r_values[("a1", "mean_math")]
+    )
+    assert float(expected_centered(data["a1"], kind="within").std()) == pytest.approx(
+        r_values[("a1", "ses_cwc")]
+    )
+    assert expected_variance(data["a3"], A3_MODEL, "ses_cwc") == pytest.approx(
+        r_values[("a3", "var_slope")], rel=1e-4
+    )
 
 
 def test_centered_hints(data):

@@ -1,4 +1,4 @@
-"""The instructor command: ``python -m hlmtutor assignment`` (and the ``hlmtutor`` script)."""
+"""The instructor commands: ``python -m hlmtutor assignment`` and ``grade`` (and the script)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def write_roster(folder: Path, text: str) -> Path:
     return path
 
 
-def run(capsys, *args: str) -> tuple[int, str]:
-    code = main(["assignment", *args])
+def run(capsys, *args: str, command: str = "assignment") -> tuple[int, str]:
+    code = main([command, *args])
     captured = capsys.readouterr()
     assert captured.out == "", "messages go to stderr"
     return code, captured.err
@@ -90,6 +90,50 @@ def test_existing_notebooks_are_kept_unless_overwrite(tmp_path, capsys):
     assert work.read_text(encoding="utf-8") != "student's work"
 
 
+def test_roster_is_the_same_option_as_students(tmp_path, capsys):
+    roster = write_roster(tmp_path, "student_id\ns001\n")
+    out = tmp_path / "class"
+    code, err = run(capsys, "--roster", str(roster), "--out", str(out), "--assignments", "a1")
+    assert code == 0 and (out / "s001" / NOTEBOOK).is_file()
+
+
+def test_grade_without_submissions_writes_a_row_of_zeros_per_student(tmp_path, capsys):
+    roster = write_roster(tmp_path, "student_id,name\ns001,Ada\ns002,Ben\n")
+    returned, grades = tmp_path / "returned", tmp_path / "grades"
+    returned.mkdir()
+    args = [str(returned), "--roster", str(roster), "--out", str(grades), "--assignments", "a2"]
+    code, err = run(capsys, *args, command="grade")
+    assert code == 0, err
+    scores = pd.read_csv(grades / "scores.csv", dtype={"student_id": str})
+    assert scores["student_id"].tolist() == ["s001", "s002"]
+    assert list(scores.columns) == [
+        "student_id",
+        "a2_var_intercept",
+        "a2_var_residual",
+        "a2_icc",
+        "total",
+    ]
+    assert (scores.drop(columns="student_id") == 0).all().all()
+    for student in ("s001", "s002"):
+        assert "No submission was found" in (grades / "feedback" / f"{student}.md").read_text()
+
+
+def test_grade_with_nothing_to_grade_says_how_to_go_on(tmp_path, capsys):
+    roster = write_roster(tmp_path, "student_id\ns001\n")
+    (tmp_path / "returned").mkdir()
+    args = [str(tmp_path / "returned"), "--roster", str(roster), "--out", str(tmp_path / "g")]
+    code, err = run(capsys, *args, command="grade")
+    assert code == 1
+    assert err.startswith("hlmtutor grade: error: no submissions") and "--assignments" in err
+
+
+def test_grade_missing_folder(tmp_path, capsys):
+    roster = write_roster(tmp_path, "student_id\ns001\n")
+    args = [str(tmp_path / "none"), "--roster", str(roster), "--out", str(tmp_path / "g")]
+    code, err = run(capsys, *args, command="grade")
+    assert code == 1 and "no such folder" in err
+
+
 def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["assignment", "--out", "x"])
@@ -105,10 +149,19 @@ def test_help_as_module_and_console_script():
         timeout=60,
     )
     assert done.returncode == 0
-    for fragment in ("--students", "--overwrite", "student_id", "answer_key.csv"):
+    for fragment in ("--roster", "--overwrite", "student_id", "answer_key.csv"):
+        assert fragment in done.stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "hlmtutor", "grade", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    for fragment in ("--roster", "--timeout", "scores.csv", "feedback", "parameters"):
         assert fragment in done.stdout
     script = Path(sys.executable).parent / "hlmtutor"
     if not script.exists():
         pytest.skip("the hlmtutor console script is not installed in this environment")
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "assignment" in done.stdout
+    assert done.returncode == 0 and "assignment" in done.stdout and "grade" in done.stdout

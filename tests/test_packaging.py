@@ -139,15 +139,238 @@ def test_every_toc_file_exists() -> None:
 
 
 def public_modules() -> list[str]:
-    """hlmtutor's public topic modules: the non-underscore modules that define ``__all__``."""
-    names = sorted(p.stem for p in (ROOT / "hlmtutor").glob("*.py") if not p.stem.startswith("_"))
+    """hlmtutor's public modules (``models``, ``course.checks``, ...): the non-underscore modules
+    that define ``__all__``, in the package and its subpackages."""
+    names = sorted(
+        ".".join(p.relative_to(ROOT / "hlmtutor").with_suffix("").parts)
+        for p in (ROOT / "hlmtutor").rglob("*.py")
+        if not any(part.startswith("_") for part in p.relative_to(ROOT / "hlmtutor").parts)
+    )
     return [n for n in names if hasattr(importlib.import_module(f"hlmtutor.{n}"), "__all__")]
 
 
 def test_api_page_documents_every_public_module() -> None:
     api = (ROOT / "book" / "api.md").read_text()
-    documented = set(re.findall(r"^\.\. automodule:: hlmtutor\.(\w+)", api, re.M))
+    documented = set(re.findall(r"^\.\. automodule:: hlmtutor\.([\w.]+)", api, re.M))
     modules = public_modules()
     assert modules, "found no public modules in hlmtutor/"
     missing = sorted(set(modules) - documented)
     assert not missing, f"book/api.md lacks an `.. automodule::` for hlmtutor.{missing}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Dependencies where they are used
+
+# Import name -> distribution name, where they differ.
+IMPORT_NAMES = {
+    "myst_nb": "myst-nb",
+    "IPython": "ipykernel",
+    "yaml": "pyyaml",
+    "sklearn": "scikit-learn",
+}
+# Imported by the package only inside the functions of an extra (the extra named).
+OPTIONAL_IMPORTS = {"papermill": "course", "IPython": "course", "jupytext": "book", "dask": "dask"}
+
+
+def third_party_imports(paths) -> set[str]:
+    import ast
+    import sys
+
+    found = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {name for name in found if name not in sys.stdlib_module_names and name != "hlmtutor"}
+
+
+def chapter_code(path: Path) -> str:
+    """The code cells of a MyST chapter, as one Python source."""
+    cells = re.findall(
+        r"^```\{code-cell\}[^\n]*\n(.*?)^```", path.read_text(encoding="utf-8"), re.M | re.S
+    )
+    return "\n".join(
+        "\n".join(line for line in cell.splitlines() if not line.startswith((":", "!", "%")))
+        for cell in cells
+    )
+
+
+def requirement_names(lines) -> dict[str, SpecifierSet]:
+    return {
+        canonicalize_name(Requirement(line).name): Requirement(line).specifier for line in lines
+    }
+
+
+def test_the_package_imports_only_its_dependencies() -> None:
+    project = pyproject()["project"]
+    core = set(requirement_names(project["dependencies"]))
+    imports = third_party_imports((ROOT / "hlmtutor").rglob("*.py"))
+    for name in imports:
+        if name in OPTIONAL_IMPORTS:
+            extra = requirement_names(project["optional-dependencies"][OPTIONAL_IMPORTS[name]])
+            assert canonicalize_name(IMPORT_NAMES.get(name, name)) in extra, name
+        else:
+            assert canonicalize_name(IMPORT_NAMES.get(name, name)) in core, (
+                f"hlmtutor imports {name}"
+            )
+    assert "seaborn" not in core and "pingouin" not in core, "only the chapters import them"
+
+
+def test_the_chapters_imports_are_in_the_book_extra() -> None:
+    project = pyproject()["project"]
+    declared = set(requirement_names(project["dependencies"]))
+    declared |= set(requirement_names(project["optional-dependencies"]["book"]))
+    code = "\n".join(chapter_code(path) for path in (ROOT / "book").rglob("*.md"))
+    import ast
+
+    imports = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            imports |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imports.add(node.module.split(".")[0])
+    import sys
+
+    third_party = {n for n in imports if n not in sys.stdlib_module_names and n != "hlmtutor"}
+    assert {"seaborn", "pingouin", "myst_nb"} <= third_party
+    missing = {n for n in third_party if canonicalize_name(IMPORT_NAMES.get(n, n)) not in declared}
+    assert not missing, f"chapters import {missing}, which neither the package nor [book] declares"
+
+
+def test_importing_the_package_pulls_in_no_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hlmtutor, hlmtutor.course, hlmtutor.course.instructor\n"
+        "print(sorted(m for m in ('papermill', 'jupytext', 'seaborn', 'pingouin', 'IPython')"
+        " if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def binder_requirements() -> dict[str, SpecifierSet]:
+    environment = yaml.safe_load((ROOT / "binder" / "environment.yml").read_text())
+    found = {}
+    for entry in environment["dependencies"]:
+        assert isinstance(entry, str), "binder/environment.yml installs hlmtutor in postBuild"
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(.*)", entry.strip())
+        assert match, entry
+        spec = match[2].replace(" ", "")
+        found[canonicalize_name(match[1])] = SpecifierSet(
+            spec.replace("=", "==", 1) if re.fullmatch(r"=[^=].*", spec) else spec
+        )
+    return found
+
+
+BINDER_ONLY = {"python", "pip", "jupyterlab", "jupyterlab-myst"}
+
+
+def test_binder_is_lean_and_in_step_with_pyproject() -> None:
+    project = pyproject()["project"]
+    binder = binder_requirements()
+    core = requirement_names(project["dependencies"])
+    book = requirement_names(project["optional-dependencies"]["book"])
+    for name, spec in core.items():
+        assert binder.get(name) == spec, (
+            f"binder/environment.yml: {name}{spec} (the package needs it)"
+        )
+    for name, spec in binder.items():
+        if name in BINDER_ONLY or name in core:
+            continue
+        assert name in book, f"binder/environment.yml has {name}, which pyproject's [book] lacks"
+        assert spec == book[name], f"{name}: {spec} in binder, {book[name]} in [book]"
+    for tool in ("jupyterlab", "jupyterlab-myst", "jupytext", "python"):
+        assert tool in binder, f"binder/environment.yml lacks {tool}"
+    for heavy in ("jupyter-book", "pytest", "playwright", "ruff", "dask", "papermill"):
+        assert heavy not in binder, f"binder/environment.yml need not build or test: drop {heavy}"
+    assert SpecifierSet(project["requires-python"]).contains(str(binder["python"]).lstrip("="))
+
+
+def test_binder_can_run_every_chapters_imports() -> None:
+    binder = set(binder_requirements())
+    code = "\n".join(chapter_code(path) for path in (ROOT / "book").rglob("*.md"))
+    modules = set(re.findall(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", code, re.M))
+    import sys
+
+    third_party = {m for m in modules if m not in sys.stdlib_module_names and m != "hlmtutor"}
+    missing = {m for m in third_party if canonicalize_name(IMPORT_NAMES.get(m, m)) not in binder}
+    assert not missing, f"binder/environment.yml lacks what the chapters import: {missing}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The files a public project carries
+
+
+def test_version_is_set_in_pyproject_only() -> None:
+    import hlmtutor
+
+    version = pyproject()["project"]["version"]
+    assert hlmtutor.__version__ == version
+    init = (ROOT / "hlmtutor" / "__init__.py").read_text()
+    assert version not in init and "importlib.metadata" in init
+    assert "version" not in yaml.safe_load((ROOT / "CITATION.cff").read_text())
+
+
+def test_project_urls() -> None:
+    urls = pyproject()["project"]["urls"]
+    for key in ("Homepage", "Documentation", "Source", "Issues", "Changelog"):
+        assert urls[key].startswith("https://"), key
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert urls["Source"] == repository
+
+
+def test_licences() -> None:
+    mit = (ROOT / "LICENSE").read_text()
+    assert mit.startswith("MIT License") and "Permission is hereby granted, free of charge" in mit
+    assert pyproject()["project"]["license"] == "MIT"
+    book = (ROOT / "LICENSE-book").read_text()
+    assert "CC BY 4.0" in book and "creativecommons.org/licenses/by/4.0/" in book
+    readme = _section((ROOT / "README.md").read_text(), "License")
+    assert "LICENSE" in readme and "CC BY 4.0" in readme
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert "CC BY 4.0" in config["html"]["extra_footer"]
+    assert "CC BY 4.0" in (ROOT / "book" / "intro.md").read_text()
+
+
+def test_citation_cff() -> None:
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    for key in ("cff-version", "message", "title", "authors"):
+        assert citation.get(key), f"CITATION.cff lacks the required key {key}"
+    assert citation["cff-version"] == "1.2.0"
+    assert isinstance(citation["authors"], list) and citation["authors"]
+    for author in citation["authors"]:
+        assert author.get("name") or author.get("family-names"), author
+    assert citation["license"] == pyproject()["project"]["license"]
+    assert citation["type"] in ("software", "dataset")
+
+
+def test_changelog_has_an_unreleased_section() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert changelog.startswith("# Changelog")
+    assert "## [Unreleased]" in changelog
+    assert f"## [{pyproject()['project']['version']}]" in changelog
+
+
+def test_no_placeholder_hub_and_the_setting_is_documented() -> None:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert "jupyterhub_url" not in config["launch_buttons"]
+    assert "example.org" not in (ROOT / "_config.yml").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "jupyterhub_url" in readme
+
+
+def test_pytest_is_strict() -> None:
+    addopts = pyproject()["tool"]["pytest"]["ini_options"]["addopts"]
+    assert "--strict-markers" in addopts and "--strict-config" in addopts
+
+
+@pytest.mark.parametrize("name", ["CONTRIBUTING.md", "README.md"])
+def test_docs_point_inside_the_repository(name: str) -> None:
+    text = (ROOT / name).read_text()
+    assert "../shared" not in text and "/work/" not in text
+    assert "installed here" not in text

@@ -7,9 +7,12 @@ notebook page offers a valid ``.ipynb`` download; the search finds "ICC"; and th
 full-model chapters show R's key numbers, parsed from ``tests/reference/guide-output.txt`` (written
 by ``Rscript tests/reference/guide.R``).
 
-Requests that leave the site are answered with an empty response, so the test needs no network and
-checks only what the site itself serves; the only one allowed is MathJax from its CDN (the theme's
-default), so a page that starts to depend on anything else online fails.
+Every request that leaves the site (anything not on 127.0.0.1) is aborted and fails the page, so
+the test needs no network and shows the site as a reader without one sees it: MathJax is served by
+the site itself (``book/_static/mathjax``). On every page MathJax must have typeset each formula
+(no raw TeX such as ``\\(`` or ``$$`` left in the text), no output block may show stderr (a
+warning printed into the page), and no raw MyST role (``{glue:text}`...```, ``{term}`...``` and
+the like) may stand in the visible text.
 """
 
 from __future__ import annotations
@@ -48,8 +51,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 BENIGN_CONSOLE_ERRORS = {"Got invalid theme mode: . Resetting to auto."}
 # Pages the site has beyond the chapters.
 EXTRA_PAGES = ["search.html", "genindex.html", "py-modindex.html"]
-# Hosts a page may load from (answered empty here): MathJax, which the theme loads from its CDN.
-ALLOWED_OUTSIDE_HOSTS = {"cdn.jsdelivr.net"}
+# A MyST role that was not parsed, as it would stand in a page's text.
+RAW_ROLE = re.compile(
+    r"\{(?:glue(?::\w*)?|term|doc|ref|numref|eq|cite(?::\w+)?|(?:py:)?(?:func|meth|class|attr|mod|data"
+    r"|obj|exc))\}`"
+)
+# TeX that MathJax should have typeset (outside code blocks).
+RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\\frac|\\begin\{|\\tau|\\sigma|\\gamma")
 NULL_MODEL_PAGE = "book/06-null-model.html"
 FULL_MODEL_PAGE = "book/07-full-model.html"
 
@@ -238,18 +246,18 @@ def browser(base_url: str) -> Iterator[Browser]:
         page = chromium.new_page()
         state = Browser(page=page, console_errors=[], outside_requests=[])
 
-        def answer_outside_requests(route) -> None:
+        def block_outside_requests(route) -> None:
             if route.request.url.startswith(base_url):
                 route.continue_()
-            else:
+            else:  # no network: what a reader offline gets
                 state.outside_requests.append(route.request.url)
-                route.fulfill(status=200, body="", content_type="text/plain")
+                route.abort()
 
         def note_console(message) -> None:
             if message.type == "error" and message.text not in BENIGN_CONSOLE_ERRORS:
                 state.console_errors.append(f"console: {message.text} ({message.location})")
 
-        page.route("**/*", answer_outside_requests)
+        page.route("**/*", block_outside_requests)
         page.on("console", note_console)
         page.on("pageerror", lambda error: state.console_errors.append(f"uncaught: {error}"))
         yield state
@@ -263,7 +271,44 @@ _PAGE_REPORT = """() => ({
     inContent: (img.currentSrc || img.src).includes('/_images/'),
     caption: (img.closest('figure')?.querySelector('figcaption')?.textContent || '').trim()})),
   links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+  formulas: document.querySelectorAll('main .math, main .amsmath').length,
+  typeset: document.querySelectorAll('main mjx-container').length,
+  stderr: Array.from(document.querySelectorAll('.output.stderr, div.stderr, .cell_output .stderr'))
+    .map(node => node.textContent.trim().slice(0, 200)),
+  text: (document.querySelector('main') || document.body).innerText,
+  proseText: (() => {
+    const root = document.querySelector('main') || document.body;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const parts = [];
+    while (walker.nextNode()) {
+      const parent = walker.currentNode.parentElement;
+      if (!parent.closest('pre, code, script, style, textarea, mjx-container')) {
+        parts.push(walker.currentNode.textContent);
+      }
+    }
+    return parts.join(' ');
+  })(),
 })"""
+
+# Resolves once MathJax has typeset the page (false on a page without MathJax).
+_MATHJAX_DONE = """() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
+  ? MathJax.startup.promise.then(() => true) : false"""
+
+
+def text_problems(report: dict) -> list[str]:
+    """Raw TeX, stderr output and raw MyST roles a reader would see on the page."""
+    problems = []
+    if report["formulas"] and not report["typeset"]:
+        problems.append(f"{report['formulas']} formula(s) but MathJax typeset none")
+    for match in RAW_TEX.finditer(report["proseText"]):
+        context = report["proseText"][max(0, match.start() - 40) : match.end() + 40]
+        problems.append(f"raw TeX in the text: {context!r}")
+    for output in report["stderr"]:
+        problems.append(f"stderr output on the page: {output!r}")
+    for match in RAW_ROLE.finditer(report["text"]):
+        context = report["text"][max(0, match.start() - 40) : match.end() + 40]
+        problems.append(f"raw MyST role in the text: {context!r}")
+    return problems
 
 
 # myst-nb gives a plain output image its own file name as alt text, which describes nothing.
@@ -286,14 +331,15 @@ def image_problems(image: dict) -> list[str]:
 
 @pytest.mark.parametrize("page_path", toc_pages() + EXTRA_PAGES)
 def test_page_loads_cleanly(browser: Browser, base_url: str, page_path: str) -> None:
-    """No console errors, every image loaded and described (figures captioned), links resolve."""
+    """No console errors, nothing loaded from outside the site, every image loaded and described
+    (figures captioned), links resolve, math typeset, no stderr output, no raw MyST roles."""
     assert (SITE / page_path).is_file(), f"{page_path} was not built: run `make book`"
     browser.visit(base_url + page_path)
+    browser.page.evaluate(_MATHJAX_DONE)
     report = browser.page.evaluate(_PAGE_REPORT)
     problems = list(browser.console_errors)
-    for url in browser.outside_requests:
-        if urlsplit(url).hostname not in ALLOWED_OUTSIDE_HOSTS:
-            problems.append(f"loads from outside the site: {url}")
+    problems.extend(f"loads from outside the site: {url}" for url in browser.outside_requests)
+    problems.extend(text_problems(report))
     for image in report["images"]:
         problems.extend(image_problems(image))
     for href in report["links"]:
@@ -339,7 +385,14 @@ def expected_colab_link(notebook_path: str) -> str | None:
 
 
 def _code_of(notebook: nbformat.NotebookNode) -> list[str]:
-    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    """The chapter's own code cells (not the setup cells the download adds; those depend on the
+    build's configuration, and tests/test_downloads.py runs them)."""
+    return [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        and notebook_download.SETUP_TAG not in cell.metadata.get("tags", [])
+    ]
 
 
 def test_search_finds_icc(browser: Browser, base_url: str) -> None:
@@ -378,3 +431,15 @@ def test_reference_numbers_parse() -> None:
     assert is_shown("<2e-16", "Pr(>|t|) <2e-16") and is_shown("<2e-16", "p = 2.4e-34")
     assert not is_shown("<2e-16", "p = 0.0771")
     assert not is_shown(null["(Intercept) p"], "3.46e-15 3.36e-14")
+
+
+def test_text_checks_see_what_a_reader_would() -> None:
+    """The checks above, on made-up pages (a guard needing no browser)."""
+    clean = {"formulas": 2, "typeset": 2, "stderr": [], "text": "x = 1", "proseText": "x = 1"}
+    assert text_problems(clean) == []
+    untypeset = {**clean, "typeset": 0, "proseText": r"so \(\tau_{00}\) and $$\frac{a}{b}$$"}
+    assert len(text_problems(untypeset)) >= 3
+    assert text_problems({**clean, "stderr": ["UserWarning: ..."]})
+    for raw in ["{glue:text}`x:.2f`", "{term}`ICC`", "{func}`hlmtutor.lmer`", "{cite:p}`k`"]:
+        assert text_problems({**clean, "text": f"The {raw} here"}), raw
+    assert text_problems({**clean, "text": "a dict {glue} without a role"}) == []

@@ -36,8 +36,8 @@ def _surnames(entry: Entry) -> list[str]:
     return [Text.from_latex(" ".join(person.last_names)).render_as("text") for person in persons]
 
 
-def author_year(entry: Entry) -> str:
-    """``"Vallat, 2018"``, ``"Gelman and Hill, 2007"`` or ``"Bates et al., 2015"``."""
+def authors_and_year(entry: Entry) -> tuple[str, str]:
+    """``("Gelman and Hill", "2007")`` or ``("Bates et al.", "2015")``."""
     names = _surnames(entry)
     if not names:
         who = entry.fields.get("title", entry.key)
@@ -47,7 +47,12 @@ def author_year(entry: Entry) -> str:
         who = f"{names[0]} and {names[1]}"
     else:
         who = f"{names[0]} et al."
-    return f"{who}, {entry.fields.get('year', 'n.d.')}"
+    return who, entry.fields.get("year", "n.d.")
+
+
+def author_year(entry: Entry) -> str:
+    """``"Vallat, 2018"``, ``"Gelman and Hill, 2007"`` or ``"Bates et al., 2015"``."""
+    return ", ".join(authors_and_year(entry))
 
 
 class AuthorYearLabels(BaseLabelStyle):

@@ -20,26 +20,47 @@ Colab opens only ``.ipynb`` files from GitHub, and the theme's Colab button poin
 ``ghp-import -n -p -f _build/html`` publishes the site), the Colab button opens this built notebook
 from that branch instead; set it to ``""`` to keep the theme's link.
 
+The download reads as an ordinary notebook: ``myst_markdown`` (this folder) turns MyST's roles
+and directives into plain Markdown, with the glued numbers of the executed chapter in the text,
+references linked to the published site (``html.baseurl``), citations as "(Author, Year)",
+exercises as headings and solutions marked as such. Two cells are added at the top, tagged
+``download-setup``: one installs hlmtutor where it is missing (Colab) and defines a stand-in for
+myst-nb's ``glue``, which shows every glued figure (the book glues them with ``display=False``
+and shows them in the text, so a plain run would show none), and the chapter's
+``from myst_nb import glue`` becomes a comment; the other writes the files the chapter reads.
+The notebook then runs wherever ``hlmtutor[notebooks]`` is installed, with no myst-nb.
+
 Configure in ``_config.yml``::
 
+    html:
+      baseurl: https://<owner>.github.io/<repo>/   # links in the downloads point here
     sphinx:
       local_extensions:
         notebook_download: book/_ext
       config:
         notebook_download_pages_branch: gh-pages
+        # What the first cell installs when hlmtutor is missing; default: the notebooks extra
+        # from the repository (``repository.url``).
+        notebook_download_requirement: ""
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
+import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jupytext
 import nbformat
+from myst_markdown import MarkdownConverter, PageContext
 from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 # A fenced directive opens with a run of backticks or colons and closes with the very same run.
 _FENCE = r"^(?P<fence>`{3,}|:{3,})[ \t]*\{%s\}.*?^(?P=fence)[ \t]*$"
@@ -91,8 +112,9 @@ def _cut_gated_solutions(text: str, inside_solution: bool) -> tuple[str, bool]:
             inside_solution, position = True, start.end()
 
 
-# Files next to a chapter that hold code or notes rather than data a chapter reads.
-_NOT_DATA_SUFFIXES = {".md", ".ipynb", ".py", ".pyc", ".txt"}
+# Files next to a chapter that hold code or notes rather than data a chapter reads. (A MyST
+# notebook a page's code names, as the assignments page names an assignment, is data to it.)
+_NOT_DATA_SUFFIXES = {".ipynb", ".py", ".pyc", ".txt"}
 _NOT_DATA_FOLDERS = {"_ext", "_static", "__pycache__", ".ipynb_checkpoints"}
 
 _FILES_CELL = """\
@@ -144,24 +166,201 @@ def embed_files(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.Noteb
     }
     cell = nbformat.v4.new_code_cell(
         _FILES_CELL.format(count=len(packed), files=packed),
-        metadata={"tags": ["hide-input"], "jupyter": {"source_hidden": True}},
+        metadata={"tags": ["hide-input", SETUP_TAG], "jupyter": {"source_hidden": True}},
     )
-    # After the title cell, before any code runs.
-    position = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
-    notebook.cells.insert(position, cell)
+    notebook.cells.insert(_after_title(notebook), cell)
     return notebook
 
 
-def source_to_notebook(source: Path, hide_solutions: bool) -> nbformat.NotebookNode:
-    """Convert a MyST-markdown notebook to a clean ipynb notebook a reader can run anywhere."""
+def _after_title(notebook: nbformat.NotebookNode) -> int:
+    """Where added cells go: after the title cell (and the note after it), before any code."""
+    position = 1 if notebook.cells and notebook.cells[0].cell_type == "markdown" else 0
+    while position < len(notebook.cells) and SETUP_TAG in notebook.cells[position].metadata.get(
+        "tags", []
+    ):
+        position += 1
+    return position
+
+
+# --- a notebook that reads and runs anywhere --------------------------------------------------
+
+#: The tag of the cells the download adds (tests compare the chapter's own code without them).
+SETUP_TAG = "download-setup"
+#: What the first cell installs when hlmtutor is missing, unless the config says otherwise.
+DEFAULT_REQUIREMENT = "hlmtutor[notebooks]"
+
+_SETUP_CELL = """\
+# Added to the downloaded notebook; run it first. Where hlmtutor is missing (on Colab, for
+# example), it installs hlmtutor with the extra the book names.
+import importlib.util
+
+if importlib.util.find_spec("hlmtutor") is None:
+    %pip install --quiet "{requirement}"
+"""
+
+_GLUE_STAND_IN = """\
+
+
+def glue(name, variable, display=True):
+    \"\"\"Stand-in for myst_nb.glue. The book puts glued values into its text; the text of this
+    notebook already holds them, so here glue only shows what the book shows: every figure (the
+    book glues them with display=False and places them in the text) and values glued with
+    display=True.\"\"\"
+    from IPython.display import display as show
+    from matplotlib.figure import Figure
+
+    if display or isinstance(variable, Figure):
+        show(variable)
+"""
+
+_ABOUT = (
+    "> **About this notebook.** {what} It runs wherever hlmtutor is installed with its "
+    '`notebooks` extra: `pip install "{requirement}"`. The first code cell installs it when it '
+    "is missing (on Colab, for example; if Colab asks to restart the session, do so and run the "
+    "cells again from the top). The numbers in the text are those of the book's own run; yours "
+    "will match them, since every random draw is seeded."
+)
+
+_MYST_NB_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from myst_nb import glue[ \t]*$", re.MULTILINE)
+
+
+def add_setup_cells(
+    notebook: nbformat.NotebookNode, requirement: str, what: str
+) -> nbformat.NotebookNode:
+    """Add the install cell (with the ``glue`` stand-in) and a note, after the title cell."""
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    uses_glue = "glue(" in code
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.source = _MYST_NB_IMPORT.sub(
+                r"\g<indent># glue: the stand-in defined in the first code cell", cell.source
+            )
+    source = _SETUP_CELL.format(requirement=requirement)
+    if uses_glue:
+        source += _GLUE_STAND_IN
+    position = _after_title(notebook)
+    note = nbformat.v4.new_markdown_cell(
+        _ABOUT.format(what=what, requirement=requirement), metadata={"tags": [SETUP_TAG]}
+    )
+    setup = nbformat.v4.new_code_cell(source.rstrip("\n"), metadata={"tags": [SETUP_TAG]})
+    notebook.cells[position:position] = [note, setup]
+    return notebook
+
+
+def to_plain_markdown(
+    notebook: nbformat.NotebookNode, context: PageContext | None = None
+) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Convert every markdown cell from MyST to plain Markdown; drop cells left empty.
+
+    Returns the notebook and what could not be converted (unknown glue keys, bad formats).
+    """
+    converter = MarkdownConverter(context)
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = converter.convert(cell.source)
+            if not cell.source.strip():
+                continue
+        cells.append(cell)
+    notebook.cells = cells
+    return notebook, converter.problems
+
+
+def source_to_notebook(
+    source: Path,
+    hide_solutions: bool,
+    context: PageContext | None = None,
+    requirement: str = DEFAULT_REQUIREMENT,
+    problems: list[str] | None = None,
+) -> nbformat.NotebookNode:
+    """Convert a MyST-markdown notebook to a clean ipynb notebook a reader can run anywhere.
+
+    ``context`` holds what the built book knows (glued values, titles, numbers); without it,
+    values and references the text uses are shown by their keys. What could not be converted
+    is appended to ``problems``.
+    """
     notebook = jupytext.read(source)
     # The jupytext header only matters for the text file; a reader's Jupyter does not need it.
     notebook.metadata.pop("jupytext", None)
     if hide_solutions:
         notebook = strip_solutions(notebook)
+    notebook, found = to_plain_markdown(notebook, context)
+    if problems is not None:
+        problems.extend(found)
+    what = "It is a page of the book *hlmtutor*."
+    if context is not None and context.base_url:
+        what = f"It is [a page]({context.url(context.docname)}) of the book *hlmtutor*."
+    notebook = add_setup_cells(notebook, requirement, what)
     notebook = embed_files(notebook, source.parent)
     nbformat.validate(notebook)
     return notebook
+
+
+# --- what the built book knows about a page ---------------------------------------------------
+
+
+@cache
+def _citations(bibfiles: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    from bib_author_year import authors_and_year
+    from pybtex.database import parse_file
+
+    found = {}
+    for path in bibfiles:
+        for key, entry in parse_file(path).entries.items():
+            found[key] = authors_and_year(entry)
+    return found
+
+
+def _numbers(numbers: dict[str, tuple[int, ...]]) -> dict[str, str]:
+    return {label: ".".join(map(str, number)) for label, number in numbers.items()}
+
+
+def _glue_data(app: Sphinx, docname: str) -> dict[str, Any]:
+    """The values the executed page glued (myst-nb writes them next to the executed notebook)."""
+    folder = getattr(getattr(app.env, "mystnb_config", None), "output_folder", None)
+    folder = Path(folder) if folder else Path(app.outdir).parent / "jupyter_execute"
+    path = folder.joinpath(*docname.split("/")).with_suffix(".glue.json")
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def page_context(app: Sphinx, docname: str) -> PageContext:
+    """Everything the converter needs about ``docname``, from the built environment."""
+    env = app.env
+    std = env.get_domain("std")
+    base_url = (app.config.html_baseurl or "").strip()
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    figure_numbers = env.toc_fignumbers.get(docname, {})
+    bibfiles = tuple(
+        str(Path(app.srcdir, path)) for path in getattr(app.config, "bibtex_bibfiles", [])
+    )
+    return PageContext(
+        docname=docname,
+        glue=_glue_data(app, docname),
+        base_url=base_url or None,
+        titles={name: title.astext() for name, title in env.titles.items()},
+        labels={label: (doc, anchor, title) for label, (doc, anchor, title) in std.labels.items()},
+        terms={
+            name.lower(): (doc, anchor)
+            for (kind, name), (doc, anchor) in std.objects.items()
+            if kind == "term"
+        },
+        exercise_numbers=_numbers(figure_numbers.get("exercise", {})),
+        figure_numbers=_numbers(figure_numbers.get("figure", {})),
+        citations=_citations(bibfiles),
+    )
+
+
+def requirement_for(app: Sphinx) -> str:
+    """What the download's first cell installs: the config's, or the repository's extra."""
+    if app.config.notebook_download_requirement:
+        return app.config.notebook_download_requirement
+    repository = (app.config.html_theme_options or {}).get("repository_url", "")
+    if repository.startswith("https://github.com/"):
+        return f"{DEFAULT_REQUIREMENT} @ git+{repository.rstrip('/')}"
+    return DEFAULT_REQUIREMENT
 
 
 def note_data_dependencies(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -226,7 +425,12 @@ def add_notebook_download(
     if source.suffix != ".md":
         return  # an .ipynb source is offered by the theme as it is
     hide_solutions = bool(getattr(app.config, "hide_solutions", False))
-    notebook = source_to_notebook(source, hide_solutions)
+    problems: list[str] = []
+    notebook = source_to_notebook(
+        source, hide_solutions, page_context(app, pagename), requirement_for(app), problems
+    )
+    for problem in problems:
+        logger.warning(f"{pagename}.ipynb download: {problem}", location=pagename)
     target = Path(app.outdir, "_sources", pagename).with_suffix(".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, target)
@@ -239,6 +443,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After sphinx-book-theme (priority 501), which may already have copied the executed
     # notebook to the same path: ours replaces it with the clean one.
     app.add_config_value("notebook_download_pages_branch", "gh-pages", "html", types=[str])
+    app.add_config_value("notebook_download_requirement", "", "html", types=[str])
     app.connect("source-read", note_data_dependencies)
     app.connect("html-page-context", add_notebook_download, priority=502)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,12 +2,12 @@
 # give on one student's data for each assignment.
 # Run from the repository root:  Rscript tests/reference/check.R
 # Reads tests/reference/check/a{1,2,3}_s001.csv, the data of student "s001", which Python wrote with
-#   hlmtutor.assignment_data(name, "s001").to_csv(path, index=False)
+#   hlmtutor.course.assignment_data(name, "s001").to_csv(path, index=False)
 # (tests/test_assignments.py checks that the package still gives exactly that data).
 # Writes tests/reference/check/r_values.csv: assignment, quantity, value.
 suppressMessages({library(lme4); library(lmerTest)})
 dir <- "tests/reference/check"
-if (!dir.exists(dir)) stop("run from the repository root (/work/main)")
+if (!dir.exists(dir)) stop("run from the repository root")
 read <- function(name) read.csv(file.path(dir, paste0(name, "_s001.csv")))
 rows <- list()
 add <- function(assignment, quantity, value) {

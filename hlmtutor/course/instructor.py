@@ -1,0 +1,512 @@
+"""The instructor's side of the course: rosters, students' notebooks, the answer key, grading.
+
+Student notebooks import :mod:`hlmtutor.course` and never this module. That is a convention,
+not a security boundary: the package is installed on the students' machines too, and everything
+here can be recomputed from a student's id. What the grade rests on is that :func:`grade` never
+trusts a submitted notebook for anything but the answers it reads back from it: the student's id
+comes from the roster, the data and the right values are computed here, and the scores are
+written by the grader.
+
+``hlmtutor assignment`` (:func:`write_assignments`) and ``hlmtutor grade`` (:func:`grade`) are
+the command-line faces of this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import _grading, _myst
+from .assignments import ASSIGNMENTS, Assignment, _normalise_id, assignment_data, get_assignment
+
+__all__ = [
+    "ANSWER_KEY_FILE",
+    "answer_key",
+    "grade",
+    "notebook_source",
+    "read_roster",
+    "student_notebook",
+    "write_assignments",
+]
+
+ROSTER_ID_COLUMN = "student_id"
+# Ids become folder names: keep them to characters that are safe on every file system.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Roster
+
+
+def read_roster(path: Any) -> pd.DataFrame:
+    """Read and validate a class roster (a CSV with a ``student_id`` column).
+
+    Parameters
+    ----------
+    path : str, Path or file-like
+        The CSV file. Other columns (names, e-mails) are kept and ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The roster, ids as strings with surrounding spaces removed (read as text, so an id
+        like ``007`` keeps its zeros).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    ValueError
+        The roster is empty, has no ``student_id`` column (the message lists the columns it
+        has), or has blank, duplicated or unsafe ids (the message lists them).
+
+    Notes
+    -----
+    Ids become folder names, so they may hold letters, digits, ``.``, ``_`` and ``-`` and
+    must start with a letter or digit. (There is no R counterpart.)
+
+    Examples
+    --------
+    >>> import io
+    >>> read_roster(io.StringIO("student_id,name\\ns001,Ada\\n 007 ,Bo\\n"))["student_id"].tolist()
+    ['s001', '007']
+    """
+    if isinstance(path, str | Path) and not Path(path).is_file():
+        raise FileNotFoundError(f"roster {path}: no such file")
+    try:
+        roster = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"roster {path} is empty: it needs a header row with a {ROSTER_ID_COLUMN!r} "
+            "column and one row per student"
+        ) from None
+    roster.columns = [str(column).strip() for column in roster.columns]
+    if ROSTER_ID_COLUMN not in roster.columns:
+        found = ", ".join(repr(column) for column in roster.columns) or "none"
+        raise ValueError(
+            f"roster {path} has no {ROSTER_ID_COLUMN!r} column; the columns needed are "
+            f"{ROSTER_ID_COLUMN!r} (others are kept and ignored); the columns found are {found}"
+        )
+    if roster.empty:
+        raise ValueError(f"roster {path} has no students: add one row per student")
+    ids = roster[ROSTER_ID_COLUMN].map(_normalise_id)
+    validate_ids(ids, path)
+    return roster.assign(**{ROSTER_ID_COLUMN: ids})
+
+
+def validate_ids(ids: pd.Series, path: Any) -> None:
+    """Raise a ValueError naming blank, duplicated or unsafe ids."""
+    # Row numbers as a spreadsheet shows them: the header is row 1.
+    blank = [str(i + 2) for i, value in enumerate(ids) if not value]
+    if blank:
+        raise ValueError(f"roster {path}: rows {', '.join(blank)} have no {ROSTER_ID_COLUMN}")
+    duplicated = sorted(set(ids[ids.duplicated()]))
+    if duplicated:
+        raise ValueError(
+            f"roster {path}: duplicated {ROSTER_ID_COLUMN}s {', '.join(duplicated)}; "
+            "every student needs an id of their own"
+        )
+    unsafe = [value for value in ids if not _SAFE_ID.match(value)]
+    if unsafe:
+        raise ValueError(
+            f"roster {path}: ids {', '.join(map(repr, unsafe))} cannot be folder names; use "
+            "letters, digits, '.', '_' and '-', starting with a letter or digit"
+        )
+
+
+def roster_ids(roster: pd.DataFrame | str | Path) -> list[str]:
+    """The ids of a roster (a DataFrame or the path of its CSV), validated."""
+    table = roster if isinstance(roster, pd.DataFrame) else read_roster(roster)
+    if ROSTER_ID_COLUMN not in table.columns:
+        raise ValueError(f"the roster needs a {ROSTER_ID_COLUMN!r} column")
+    ids = table[ROSTER_ID_COLUMN].map(_normalise_id).tolist()
+    validate_ids(pd.Series(ids, dtype=str), "given")
+    return ids
+
+
+def parse_assignments(assignments: str | Iterable[str]) -> list[str]:
+    """Assignment names from a list or a comma-separated string, checked and deduplicated."""
+    names = assignments.split(",") if isinstance(assignments, str) else list(assignments)
+    names = [name.strip() for name in names if name.strip()]
+    if not names:
+        raise ValueError(f"no assignments given; choose among {', '.join(ASSIGNMENTS)}")
+    for name in names:
+        get_assignment(name)
+    return list(dict.fromkeys(names))
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebooks
+
+
+def notebook_source(assignment: str, source: str | Path | None = None) -> Path:
+    """The notebook an assignment is written from.
+
+    Parameters
+    ----------
+    assignment : str
+        ``"a1"``, ``"a2"`` or ``"a3"``.
+    source : str or Path, optional
+        A folder holding ``<notebook>.ipynb`` or the MyST ``<notebook>.md`` (for instance the
+        book's ``book/assignments``); by default the notebook shipped in the package.
+
+    Returns
+    -------
+    Path
+    """
+    spec = get_assignment(assignment)
+    stem = Path(spec.notebook).stem
+    if source is None:
+        shipped = resources.files("hlmtutor.course") / "notebooks" / f"{stem}.ipynb"
+        if not shipped.is_file():
+            raise FileNotFoundError(f"the package lacks its notebook {stem}.ipynb; reinstall it")
+        return Path(str(shipped))
+    folder = Path(source)
+    for suffix in (".ipynb", ".md"):
+        if (folder / f"{stem}{suffix}").is_file():
+            return folder / f"{stem}{suffix}"
+    raise FileNotFoundError(
+        f"no notebook {stem}.md or {stem}.ipynb for assignment {spec.name} in {folder}; "
+        "pass the folder of the assignment notebooks (source=..., --source), or leave it out "
+        "to use the notebooks shipped with hlmtutor"
+    )
+
+
+def _read_notebook(path: Path):
+    import nbformat
+
+    if path.suffix == ".ipynb":
+        return nbformat.read(path, as_version=4)
+    try:
+        import jupytext
+    except ImportError as error:  # the book extra holds jupytext
+        raise ImportError(
+            f"reading the MyST notebook {path} needs jupytext: pip install jupytext "
+            "(or leave out the source folder to use the .ipynb notebooks shipped with hlmtutor)"
+        ) from error
+    return jupytext.read(path)
+
+
+def _chapter_titles(source: Path):
+    """``doc_title(target)``: the first heading of the page a ``{doc}`` role names."""
+
+    def title(target: str) -> str:
+        page = (source.parent / target).with_suffix(".md")
+        if page.is_file():
+            for line in page.read_text(encoding="utf-8").splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+        return Path(target).name.replace("-", " ")
+
+    return title
+
+
+def plain_notebook(notebook, source: Path | None = None):
+    """``notebook`` as a plain Jupyter notebook: MyST markup converted, outputs cleared,
+    jupytext metadata removed, a Python 3 kernel, a stable id on every cell (nbformat 4.5)."""
+    import nbformat
+
+    titles = _chapter_titles(source) if source is not None else None
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            cell.source = _myst.plain_markdown(cell.source, titles).strip()
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("jupytext", None)
+        cell["id"] = f"cell-{index}"
+    notebook.metadata.pop("jupytext", None)
+    notebook.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    notebook.metadata.setdefault("language_info", {"name": "python"})
+    notebook.nbformat, notebook.nbformat_minor = 4, max(notebook.nbformat_minor, 5)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def student_notebook(source: str | Path, student_id: str):
+    """A student's copy of an assignment notebook, with their id injected.
+
+    Parameters
+    ----------
+    source : str or Path
+        The assignment notebook, ``.ipynb`` or MyST markdown (``.md``, read with jupytext); see
+        :func:`notebook_source`.
+    student_id : str
+        The student's id.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A valid nbformat 4 notebook, outputs cleared and MyST markup converted to plain
+        markdown, ready for ``nbformat.write``.
+
+    Raises
+    ------
+    ValueError
+        The notebook has no cell tagged ``parameters``.
+
+    Notes
+    -----
+    As papermill does, a code cell tagged ``injected-parameters`` that sets
+    ``student_id = '<id>'`` goes right after the cell tagged ``parameters``, so the
+    notebook's default id is overridden. (No R counterpart.)
+
+    Examples
+    --------
+    >>> notebook = student_notebook(notebook_source("a1"), "s001")
+    >>> [cell.source.splitlines()[-1] for cell in notebook.cells
+    ...  if "injected-parameters" in cell.metadata.get("tags", [])]
+    ["student_id = 's001'"]
+    """
+    import nbformat
+
+    source = Path(source)
+    notebook = _read_notebook(source)
+    position = next(
+        (
+            i
+            for i, cell in enumerate(notebook.cells)
+            if "parameters" in cell.get("metadata", {}).get("tags", [])
+        ),
+        None,
+    )
+    if position is None:
+        raise ValueError(f"{source} has no cell tagged 'parameters' to inject student_id after")
+    notebook.cells = [
+        cell
+        for cell in notebook.cells
+        if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+    ]
+    injected = nbformat.v4.new_code_cell(
+        f"# Parameters injected for this student\nstudent_id = {student_id!r}",
+        metadata={"tags": ["injected-parameters"]},
+    )
+    notebook.cells.insert(position + 1, injected)
+    return plain_notebook(notebook, source if source.suffix == ".md" else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The answer key and a class set
+
+ANSWER_KEY_FILE = "answer_key.csv"
+ANSWER_KEY_COLUMNS = ["student_id", "assignment", "task", "quantity", "answer", "tolerance"]
+
+
+def answer_key(student_ids: Iterable[str | int], assignments: str | Iterable[str] = "a1,a2,a3"):
+    """The answers of every graded task, for each student's own data.
+
+    Parameters
+    ----------
+    student_ids : iterable of str or int
+        The roster's ids.
+    assignments : str or iterable of str, default "a1,a2,a3"
+        Which assignments, as a list or a comma-separated string.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per student, assignment and task, with the columns ``student_id``,
+        ``assignment``, ``task`` (the task's key), ``quantity`` (what is asked),
+        ``answer`` (float) and ``tolerance`` (the tolerance the checks accept, as text).
+
+    Notes
+    -----
+    Each answer is computed by :mod:`hlmtutor.course.expected`, as the student's check
+    computes it, on :func:`~hlmtutor.course.assignment_data` for that student. For a column
+    the key holds its standard deviation, a fingerprint (the check and the grader compare every
+    row).
+
+    Examples
+    --------
+    >>> key = answer_key(["s001", "s002"], "a1")
+    >>> key.groupby("student_id").size().tolist() == [len(ASSIGNMENTS["a1"].tasks)] * 2
+    True
+    """
+    rows = []
+    for name in parse_assignments(assignments):
+        spec = ASSIGNMENTS[name]
+        for student_id in map(_normalise_id, student_ids):
+            data = assignment_data(name, student_id)
+            rows += [
+                (
+                    student_id,
+                    name,
+                    task.key,
+                    task.quantity,
+                    float(task.expected(data)),
+                    task.tolerance,
+                )
+                for task in spec.tasks
+            ]
+    return pd.DataFrame(rows, columns=ANSWER_KEY_COLUMNS)
+
+
+def student_files(out_dir: Path, student_id: str, spec: Assignment) -> tuple[Path, Path]:
+    """Where a student's notebook and data file go: ``out_dir/<id>/<notebook>``,
+    ``out_dir/<id>/<assignment>-data.csv``."""
+    folder = Path(out_dir) / student_id
+    return folder / f"{Path(spec.notebook).stem}.ipynb", folder / f"{spec.name}-data.csv"
+
+
+def write_assignments(
+    roster: pd.DataFrame | str | Path,
+    out_dir: str | Path,
+    assignments: str | Sequence[str] = "a1,a2,a3",
+    *,
+    overwrite: bool = False,
+    source: str | Path | None = None,
+    key_file: str | Path | None = None,
+) -> pd.DataFrame:
+    """Write each student's notebooks and data, and the class's answer key.
+
+    Parameters
+    ----------
+    roster : DataFrame, str or Path
+        A roster with a ``student_id`` column, or the path of its CSV (see :func:`read_roster`).
+    out_dir : str or Path
+        Where to write; created when missing.
+    assignments : str or sequence of str, default "a1,a2,a3"
+        Which assignments.
+    overwrite : bool, default False
+        Replace students' existing notebooks and data files. Without it, nothing is written
+        when any of them exists.
+    source : str or Path, optional
+        A folder of assignment notebooks (``.ipynb`` or MyST ``.md``) to use instead of the
+        notebooks shipped with hlmtutor.
+    key_file : str or Path, optional
+        Where to write the answer key (default ``out_dir/answer_key.csv``). Keep it out of the
+        folders you hand out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The answer key (see :func:`answer_key`), also written to ``key_file``. Rows of
+        students already in an existing key are replaced; others are kept, so a late student
+        can be added with a roster of their own.
+
+    Raises
+    ------
+    FileExistsError
+        A student's notebook or data file exists and ``overwrite`` is false (all are listed).
+
+    Notes
+    -----
+    Layout: ``out_dir/<student_id>/<notebook>.ipynb`` with the id injected after the cell
+    tagged ``parameters`` (as papermill does), ``out_dir/<student_id>/<assignment>-data.csv``
+    (the same data the notebook builds, for other software), and the answer key. The key is
+    for reading: :func:`grade` recomputes every right value from the roster's ids.
+    """
+    import nbformat
+
+    student_ids = roster_ids(roster)
+    names = parse_assignments(assignments)
+    sources = {name: notebook_source(name, source) for name in names}
+    out = Path(out_dir)
+
+    targets = [
+        path
+        for student_id in student_ids
+        for name in names
+        for path in student_files(out, student_id, ASSIGNMENTS[name])
+    ]
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(existing[:10]) + (
+            f" and {len(existing) - 10} more" if len(existing) > 10 else ""
+        )
+        raise FileExistsError(
+            f"{len(existing)} student files exist already ({shown}); nothing was written. "
+            "Use overwrite=True (--overwrite) to replace them, or another output folder"
+        )
+
+    for name in names:
+        spec = ASSIGNMENTS[name]
+        for student_id in student_ids:
+            notebook_path, data_path = student_files(out, student_id, spec)
+            notebook_path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(student_notebook(sources[name], student_id), notebook_path)
+            assignment_data(name, student_id).to_csv(data_path, index=False)
+    key_path = Path(key_file) if key_file is not None else out / ANSWER_KEY_FILE
+    return _update_answer_key(key_path, answer_key(student_ids, names))
+
+
+def _update_answer_key(path: Path, new: pd.DataFrame) -> pd.DataFrame:
+    if path.is_file():
+        old = pd.read_csv(path, dtype={"student_id": str})
+        replaced = old.set_index(["student_id", "assignment"]).index.isin(
+            new.set_index(["student_id", "assignment"]).index
+        )
+        new = pd.concat([old[~replaced], new], ignore_index=True)
+    new = new.sort_values(["assignment", "student_id"], kind="stable", ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new.to_csv(path, index=False)
+    return new
+
+
+# ---------------------------------------------------------------------------------------------
+# Grading
+
+
+def grade(
+    submissions: str | Path,
+    roster: pd.DataFrame | str | Path,
+    out: str | Path,
+    assignments: str | Sequence[str] | None = None,
+    *,
+    timeout: float = _grading.DEFAULT_TIMEOUT,
+    jobs: int = 1,
+) -> pd.DataFrame:
+    """Grade the submitted notebooks of a class; write scores and feedback.
+
+    Parameters
+    ----------
+    submissions : str or Path
+        A folder with one folder per student, named by the roster's id, holding the returned
+        notebooks: ``<id>/a1-descriptives-centering.ipynb`` (the layout ``hlmtutor assignment``
+        writes), or one ``.ipynb`` whose name starts with the assignment's name (``a1...``).
+    roster : DataFrame, str or Path
+        The class roster (see :func:`~hlmtutor.course.instructor.read_roster`).
+    out : str or Path
+        Where to write ``scores.csv``, ``feedback/<id>.md`` and ``executed/<id>/``.
+    assignments : str or sequence of str, optional
+        Which assignments to grade (default: each one that at least one student submitted).
+    timeout : float, default 300
+        Seconds each notebook may run in all; a notebook stopped at the limit is graded on the
+        answers it had reached.
+    jobs : int, default 1
+        Notebooks run at the same time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The scores: ``student_id``, one column per task (``a1_mean_math``, ...; 1 or 0),
+        ``total``; one row per student of the roster, in its order.
+
+    Raises
+    ------
+    FileNotFoundError
+        No folder ``submissions``.
+    ValueError
+        A bad roster, or no submission at all and no ``assignments`` given.
+    ImportError
+        papermill or ipykernel is missing (``pip install 'hlmtutor[course]'``).
+
+    Notes
+    -----
+    A student without a submission gets a row of zeros and feedback that says so; a notebook
+    that fails part-way is graded on the answers set before the failure, with the error in the
+    feedback. Each notebook runs in its own process, in a scratch folder that holds only that
+    submission and its data, with the roster's id injected; only the answer variables are read
+    back, and the grader judges them on data it builds itself from the roster's id.
+    """
+    return _grading.grade_submissions(
+        submissions, roster, out, assignments, timeout=timeout, jobs=jobs
+    )

@@ -1,0 +1,372 @@
+"""The ``.ipynb`` downloads of the built site, run as a reader runs them.
+
+Chapter 1 tells readers to install ``hlmtutor[notebooks]`` and to run a downloaded chapter with
+``jupyter execute --inplace <chapter>.ipynb``. The slow tests do exactly that: they make a fresh
+virtual environment, ``pip install "<this repository>[notebooks]"`` (from the local tree; pip's
+cache makes it quick), copy each download of the built site (``_build/html/_sources``, or
+``HLMTUTOR_SITE``) into an empty folder and execute it there with the environment's
+``jupyter execute --inplace``. Each executed notebook must have run every cell, printed nothing to
+stderr, shown a figure (``image/png``) for every figure its text announces, and hold no raw MyST
+role or directive in its markdown. The instructor commands of the assignments page are run as
+written, from the page's own ``bash`` blocks.
+
+The fast tests check the MyST-to-Markdown conversion (``book/_ext/myst_markdown.py``) on a small
+page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import notebook_download  # noqa: E402  (the book's local Sphinx extension)
+from myst_markdown import MarkdownConverter, PageContext  # noqa: E402
+
+SITE = Path(os.environ.get("HLMTUTOR_SITE", ROOT / "_build" / "html")).resolve()
+DOWNLOADS = sorted((SITE / "_sources").rglob("*.ipynb")) if (SITE / "_sources").is_dir() else []
+EXTRA = "notebooks"  # the extra the book tells readers to install
+RUN_COMMAND = "jupyter execute --inplace"  # how chapter 1 says to run a download
+
+# MyST that no notebook editor renders.
+RAW_MYST = re.compile(
+    r"\{glue|\{term\}|\{doc\}|\{ref\}|\{numref\}|\{cite|\{exercise|\{solution|\{func\}"
+    r"|```\{|:::\{"
+)
+
+
+def raw_myst(notebook: nbformat.NotebookNode) -> list[str]:
+    """Raw MyST left in the notebook's markdown cells, with some context."""
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for match in RAW_MYST.finditer(cell.source):
+                found.append(cell.source[max(0, match.start() - 30) : match.end() + 30])
+    return found
+
+
+# --- the reader's environment ------------------------------------------------------------------
+
+
+def _reader_environ(home: Path) -> dict[str, str]:
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "JUPYTER_PATH", "JUPYTER_DATA_DIR"}
+    }
+    # Only the environment's own kernel (no user-level kernelspec pointing at another Python),
+    # and a matplotlib cache of its own, built before the notebooks run.
+    environ["JUPYTER_DATA_DIR"] = str(home / "jupyter-data")
+    environ["MPLCONFIGDIR"] = str(home / "matplotlib")
+    environ["JUPYTER_PLATFORM_DIRS"] = "1"
+    return environ
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A fresh virtual environment with ``hlmtutor[notebooks]``: its bin folder and environ."""
+    if not DOWNLOADS:
+        pytest.fail(f"{SITE} has no .ipynb downloads: run `make book` first")
+    home = tmp_path_factory.mktemp("reader")
+    venv = home / "venv"
+    environ = _reader_environ(home)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=environ)
+    bin_dir = venv / "bin"
+    # pip builds the wheel in the tree (setuptools' build/); leave the tree as it was, so that no
+    # stale build/lib goes into a later wheel.
+    had_build_dir = (ROOT / "build").exists()
+    install = subprocess.run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"{ROOT}[{EXTRA}]"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=900,
+    )
+    if not had_build_dir:
+        shutil.rmtree(ROOT / "build", ignore_errors=True)
+    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    warm = subprocess.run(
+        [str(bin_dir / "python"), "-c", "import matplotlib.pyplot"],
+        capture_output=True,
+        text=True,
+        env=environ,
+    )
+    assert warm.returncode == 0, warm.stderr
+    environ["PATH"] = f"{bin_dir}{os.pathsep}{environ.get('PATH', '')}"
+    return bin_dir, environ
+
+
+def _figures_announced(notebook: nbformat.NotebookNode) -> int:
+    """How many figures the text shows (``myst_markdown`` writes "**Figure N.M.**" captions)."""
+    return sum(
+        len(re.findall(r"^\*\*Figure[ .\d]*\*\*", cell.source, re.MULTILINE))
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+    )
+
+
+def execution_problems(notebook: nbformat.NotebookNode) -> list[str]:
+    """What a reader would see go wrong in an executed notebook."""
+    problems, images = [], 0
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if cell.execution_count is None:
+            problems.append(f"cell {index} did not run")
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream" and output.name == "stderr":
+                problems.append(f"cell {index} printed to stderr: {output.text[:300]!r}")
+            elif output.output_type == "error":
+                problems.append(f"cell {index} raised {output.ename}: {output.evalue[:300]}")
+            elif "image/png" in output.get("data", {}):
+                images += 1
+    announced = _figures_announced(notebook)
+    if images < announced:
+        problems.append(f"{announced} figure(s) in the text, but only {images} image output(s)")
+    return problems
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "download", DOWNLOADS, ids=[str(d.relative_to(SITE / "_sources")) for d in DOWNLOADS]
+)
+def test_download_runs_in_a_fresh_environment(reader, download: Path, tmp_path: Path) -> None:
+    """The download, in an empty folder, run with the command chapter 1 gives."""
+    bin_dir, environ = reader
+    notebook = tmp_path / download.name
+    shutil.copy(download, notebook)
+    command = [*shlex.split(RUN_COMMAND), notebook.name]
+    command[0] = str(bin_dir / command[0])
+    done = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, env=environ, timeout=600
+    )
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stderr[-4000:]}"
+    executed = nbformat.read(notebook, as_version=4)
+    problems = execution_problems(executed)
+    problems += [f"raw MyST in the text: {text!r}" for text in raw_myst(executed)]
+    assert not problems, f"{download.name}:\n  " + "\n  ".join(problems)
+
+
+def _bash_blocks(page: Path) -> list[list[str]]:
+    """The commands of each ``bash`` block of a page (comment lines left out)."""
+    blocks = re.findall(r"^ *```bash\n(.*?)^ *```", page.read_text(), re.MULTILINE | re.DOTALL)
+    return [
+        [line.strip() for line in block.splitlines() if line.strip() and not line.strip()[0] == "#"]
+        for block in blocks
+    ]
+
+
+@pytest.mark.slow
+def test_instructor_commands_run_as_written(tmp_path: Path) -> None:
+    """The assignments page's commands, in the environment it names (a clone's editable install:
+    this repository's own ``.venv``), on a roster of one student."""
+    page = ROOT / "book" / "assignments" / "index.md"
+    commands = [
+        command
+        for block in _bash_blocks(page)
+        for command in block
+        if command.startswith(("hlmtutor ", "jupyter "))
+    ]
+    assert any(c.startswith("hlmtutor assignment") for c in commands), commands
+    assert any(c.startswith(RUN_COMMAND) for c in commands), commands
+    (tmp_path / "roster.csv").write_text("student_id,name\ns001,Ada\n")
+    environ = dict(
+        os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    )
+    for command in commands:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=environ,
+            timeout=600,
+        )
+        assert done.returncode == 0, f"{command}:\n{done.stderr[-3000:]}"
+    executed = nbformat.read(tmp_path / "class-2026/s001/a1-descriptives-centering.ipynb", 4)
+    assert all(cell.get("execution_count") for cell in executed.cells if cell.cell_type == "code")
+
+
+def test_the_book_names_one_extra_and_the_commands_tested_here() -> None:
+    """Chapter 1 names the extra installed above, from the configured repository, and the run
+    command used above; the download's first cell installs the same; the extra exists."""
+    import tomllib
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = config["repository"]["url"].rstrip("/")
+    chapter = (ROOT / "book" / "01-before-we-start.md").read_text()
+    assert f'pip install "hlmtutor[{EXTRA}] @ git+{url}"' in chapter
+    assert f"{RUN_COMMAND} " in chapter
+    assert notebook_download.DEFAULT_REQUIREMENT == f"hlmtutor[{EXTRA}]"
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert EXTRA in extras["optional-dependencies"]
+    mentions = set()
+    for page in [ROOT / "README.md", *sorted((ROOT / "book").rglob("*.md"))]:
+        mentions.update(re.findall(r"hlmtutor\[(\w+)\]", page.read_text()))
+    assert mentions == {EXTRA}, f"the book and README name these extras: {mentions}"
+
+
+# --- the conversion, on a small page -----------------------------------------------------------
+
+PAGE = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+    format_version: 0.13
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+(sec-top)=
+# A chapter
+
+```{code-cell} ipython3
+import matplotlib.pyplot as plt
+from myst_nb import glue
+
+fig, ax = plt.subplots()
+glue("icc", 0.123456, display=False)
+glue("fig", fig, display=False)
+plt.close(fig)
+```
+
+The {term}`ICC` is {glue:text}`icc:.3f` {cite:p}`key`, as {cite:t}`key` say; see {doc}`other`
+and [the other page](other.md#part), {func}`hlmtutor.lmer`, and `{math}` in code.
+
+```{glue:figure} fig
+:alt: A figure.
+:name: fig-top
+
+A caption of {glue:text}`icc:.1f`.
+```
+
+:::{dropdown} The same step in R
+```r
+summary(x)
+```
+:::
+
+```{note}
+A note.
+```
+
+## Exercises
+
+```{exercise-start}
+:label: ex99-one
+```
+Compute it.
+```{exercise-end}
+```
+
+```{solution-start} ex99-one
+:class: dropdown
+```
+```{code-cell} ipython3
+print("solution-code-77")
+```
+```{solution-end}
+```
+"""
+
+
+def _context() -> PageContext:
+    return PageContext(
+        docname="book/page",
+        glue={"icc": {"data": {"text/plain": "0.123456"}}},
+        base_url="https://example.org/book-site/",
+        titles={"book/other": "The other page"},
+        terms={"icc": ("book/glossary", "term-ICC")},
+        exercise_numbers={"ex99-one": "3.1"},
+        figure_numbers={"fig-top": "3.1"},
+        citations={"key": ("Bates et al.", "2015")},
+    )
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Path:
+    path = tmp_path / "page.md"
+    path.write_text(PAGE)
+    return path
+
+
+def _text(notebook: nbformat.NotebookNode) -> str:
+    return "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def test_conversion_gives_plain_markdown(page: Path) -> None:
+    notebook = notebook_download.source_to_notebook(page, False, _context())
+    text = _text(notebook)
+    for expected in [
+        "[ICC](https://example.org/book-site/book/glossary.html#term-ICC) is 0.123",
+        "(Bates et al., 2015), as Bates et al. (2015) say",
+        "[The other page](https://example.org/book-site/book/other.html)",
+        "[the other page](https://example.org/book-site/book/other.html#part)",
+        "`hlmtutor.lmer()`",
+        "`{math}` in code",  # code shows MyST as it is
+        "**Figure 3.1.** A caption of 0.1.",
+        "> **The same step in R**\n>\n> ```r\n> summary(x)\n> ```",
+        "> **Note**\n>\n> A note.",
+        "### Exercise 3.1\n\nCompute it.",
+        "#### Solution to Exercise 3.1",
+        "*End of the solution to Exercise 3.1.*",
+    ]:
+        assert expected in text, f"{expected!r} not in:\n{text}"
+    assert "(sec-top)=" not in text
+    assert raw_myst(notebook) == []
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "solution-code-77" in code
+    assert "from myst_nb import glue" not in code
+    nbformat.validate(notebook)
+
+
+def test_student_edition_download_has_no_solution(page: Path) -> None:
+    notebook = notebook_download.source_to_notebook(page, True, _context())
+    everything = "\n".join(cell.source for cell in notebook.cells)
+    assert "solution-code-77" not in everything and "Solution" not in everything
+    assert "### Exercise 3.1" in everything
+
+
+def test_first_code_cell_installs_and_shows_figures(page: Path) -> None:
+    notebook = notebook_download.source_to_notebook(page, False, _context(), "pkg[x] @ git+u")
+    setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert notebook_download.SETUP_TAG in setup.metadata["tags"]
+    assert 'if importlib.util.find_spec("hlmtutor") is None:' in setup.source
+    assert '%pip install --quiet "pkg[x] @ git+u"' in setup.source
+    # The stand-in for myst_nb.glue shows figures even with display=False, and nothing else.
+    namespace: dict = {}
+    shown: list = []
+    stand_in = setup.source.split("\n\n\ndef glue", 1)[1]
+    exec("def glue" + stand_in, namespace)  # noqa: S102  (our own cell's code)
+    import IPython.display
+    from matplotlib.figure import Figure
+
+    original = IPython.display.display
+    IPython.display.display = shown.append
+    try:
+        namespace["glue"]("n", 1.5, display=False)
+        namespace["glue"]("f", Figure(), display=False)
+        namespace["glue"]("m", "shown", display=True)
+    finally:
+        IPython.display.display = original
+    assert [type(x).__name__ for x in shown] == ["Figure", "str"]
+
+
+def test_unknown_glue_key_is_reported() -> None:
+    converter = MarkdownConverter(PageContext())
+    assert converter.convert("Value {glue:text}`nope:.2f`.") == "Value [nope]."
+    assert converter.problems == ["no glued value 'nope'"]
