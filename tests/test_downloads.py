@@ -199,7 +199,8 @@ def test_instructor_commands_run_as_written(tmp_path: Path) -> None:
 
 def test_the_book_names_one_extra_and_the_commands_tested_here() -> None:
     """Chapter 1 names the extra installed above, from the configured repository, and the run
-    command used above; the download's first cell installs the same; the extra exists."""
+    command used above; the download's first cell installs the same; the extra exists. Readers
+    are told one extra; only the instructor's pages (grading) also name the course extra."""
     import tomllib
 
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
@@ -210,10 +211,13 @@ def test_the_book_names_one_extra_and_the_commands_tested_here() -> None:
     assert notebook_download.DEFAULT_REQUIREMENT == f"hlmtutor[{EXTRA}]"
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert EXTRA in extras["optional-dependencies"]
+    instructor_pages = {ROOT / "README.md", ROOT / "book" / "assignments" / "index.md"}
     mentions = set()
     for page in [ROOT / "README.md", *sorted((ROOT / "book").rglob("*.md"))]:
-        mentions.update(re.findall(r"hlmtutor\[(\w+)\]", page.read_text()))
+        named = set(re.findall(r"hlmtutor\[(\w+)\]", page.read_text()))
+        mentions |= named if page not in instructor_pages else named - {"course"}
     assert mentions == {EXTRA}, f"the book and README name these extras: {mentions}"
+    assert "course" in extras["optional-dependencies"]
 
 
 # --- the conversion, on a small page -----------------------------------------------------------
