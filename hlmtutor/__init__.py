@@ -13,6 +13,7 @@ from . import (
     models,
     plots,
     power,
+    report,
     rng,
     simulate,
 )
@@ -23,6 +24,7 @@ from .diagnostics import *
 from .models import *
 from .plots import *
 from .power import *
+from .report import *
 from .rng import *
 from .simulate import *
 

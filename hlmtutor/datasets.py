@@ -1,23 +1,28 @@
-"""Data sets shipped with hlmtutor: High School and Beyond (HSB).
+"""Data sets shipped with hlmtutor: High School and Beyond (HSB) and a simulated school survey.
 
 The 1982 HSB sample of Raudenbush & Bryk's *Hierarchical Linear Models* (ch. 4): 7,185
 students in 160 US high schools, as R's ``nlme`` package ships it (``MathAchieve`` and
-``MathAchSchool``). Provenance: ``hlmtutor/data/README.md``.
+``MathAchSchool``). The school survey is hlmtutor's own simulation of the kind of file a reader
+brings: string ids, unequal schools, text categories and missing values. Provenance:
+``hlmtutor/data/README.md``.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["load_hsb", "load_hsb_schools"]
+__all__ = ["load_hsb", "load_hsb_schools", "load_school_survey", "school_survey_path"]
 
 SECTORS = ["Public", "Catholic"]
 SCHOOL_COLUMNS = ["school", "size", "sector", "pracad", "disclim", "himinty", "meanses"]
 STUDENT_COLUMNS = ["school", "minority", "female", "ses", "mathach", "meanses"]
 HSB_COLUMNS = [*STUDENT_COLUMNS, "size", "sector", "pracad", "disclim", "himinty"]
+SURVEY_COLUMNS = ["student_id", "school_id", "sector", "teacher_exp", "gender", "ses", "score"]
+SURVEY_FILE = "school_survey.csv"
 
 
 def _read_packaged_csv(name: str) -> pd.DataFrame:
@@ -154,3 +159,85 @@ def load_hsb() -> pd.DataFrame:
             f"e.g. school {joined.loc[missing, 'school'].iloc[0]!r}"
         )
     return joined[HSB_COLUMNS]
+
+
+def school_survey_path() -> Path:
+    """Where the school survey's CSV file is installed, to read it as any CSV file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``school_survey.csv`` inside the installed package.
+
+    Notes
+    -----
+    ``importlib.resources.files("hlmtutor") / "data" / "school_survey.csv"``, as a real path
+    (the package is installed as files, not zipped). :func:`load_school_survey` reads it.
+
+    Examples
+    --------
+    >>> from hlmtutor import school_survey_path
+    >>> school_survey_path().name
+    'school_survey.csv'
+    """
+    return Path(str(resources.files(__package__).joinpath("data", SURVEY_FILE)))
+
+
+def load_school_survey() -> pd.DataFrame:
+    """A simulated survey of 772 students in 30 schools, with the mess of real data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        772 rows, one per student, grouped by school, columns:
+
+        - ``student_id`` (str): ``"ST-0001"`` ...;
+        - ``school_id`` (str): ``"SCH-02"`` ... (30 schools, numbers with gaps);
+        - ``sector`` (str): ``"Public"`` (14 schools), ``"Catholic"`` (9) or
+          ``"Independent"`` (7);
+        - ``teacher_exp`` (float): the school's mean years of teaching experience of its
+          mathematics staff; missing for every student of one school (``"SCH-32"``);
+        - ``gender`` (str): ``"female"`` or ``"male"``; missing for 12 students;
+        - ``ses`` (float): the student's socio-economic status (standardized scale); missing
+          for 34 students;
+        - ``score`` (float): mathematics score, the outcome; never missing.
+
+        Schools have between 5 and 60 students. Missing values are NaN.
+
+    Notes
+    -----
+    hlmtutor's own simulation (``book/_tools/school_survey.py``, seeded), not real students:
+    a random intercept and a random SES slope per school, sector and staff-experience effects,
+    within- and between-school SES effects, SES missing more often for low scorers.
+    The data-generating model and its values are in ``hlmtutor/data/README.md``. Reading the
+    file yourself, ``pd.read_csv(school_survey_path())``, gives the same frame. In R:
+    ``read.csv(path, na.strings = c("", "NA"))`` (without ``na.strings`` an empty text cell
+    is the string ``""``, not ``NA``).
+
+    Examples
+    --------
+    >>> from hlmtutor import load_school_survey
+    >>> survey = load_school_survey()
+    >>> survey.shape
+    (772, 7)
+    >>> survey["school_id"].nunique()
+    30
+    >>> survey.isna().sum().to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'student_id': 0, 'school_id': 0, 'sector': 0, 'teacher_exp': 26, 'gender': 12,
+     'ses': 34, 'score': 0}
+    """
+    return _school_survey().copy()
+
+
+@cache
+def _school_survey() -> pd.DataFrame:
+    with resources.files(__package__).joinpath("data", SURVEY_FILE).open("r") as handle:
+        data = pd.read_csv(
+            handle,
+            dtype={"student_id": "str", "school_id": "str", "sector": "str", "gender": "str"},
+        )
+    if list(data.columns) != SURVEY_COLUMNS:
+        raise ValueError(
+            f"{SURVEY_FILE} should have the columns {SURVEY_COLUMNS}; found {list(data.columns)}"
+        )
+    return data

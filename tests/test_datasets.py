@@ -1,12 +1,15 @@
-"""Tests for hlmtutor.datasets against R's copies of High School and Beyond."""
+"""Tests for hlmtutor.datasets: High School and Beyond against R's copies; the simulated survey."""
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from pandas.api import types
 
-from hlmtutor import load_hsb, load_hsb_schools
-from hlmtutor.datasets import HSB_COLUMNS, SCHOOL_COLUMNS
+from hlmtutor import load_hsb, load_hsb_schools, load_school_survey, school_survey_path
+from hlmtutor.datasets import HSB_COLUMNS, SCHOOL_COLUMNS, SURVEY_COLUMNS
 
 FOLDER = "foundation/"
 
@@ -98,3 +101,78 @@ def test_each_call_returns_a_fresh_copy():
     schools = load_hsb_schools()
     schools.loc[0, "size"] = 0
     assert load_hsb_schools().loc[0, "size"] != 0
+
+
+# -- the simulated school survey ---------------------------------------------------------------
+SURVEY_SCRIPT = Path(__file__).resolve().parents[1] / "book" / "_tools" / "school_survey.py"
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return load_school_survey()
+
+
+def test_survey_shape_columns_and_types(survey):
+    assert survey.shape == (772, 7)
+    assert list(survey.columns) == SURVEY_COLUMNS == [
+        "student_id", "school_id", "sector", "teacher_exp", "gender", "ses", "score",
+    ]  # fmt: skip
+    for column in ["student_id", "school_id", "sector", "gender"]:
+        assert types.is_string_dtype(survey[column]), column
+    for column in ["teacher_exp", "ses", "score"]:
+        assert types.is_float_dtype(survey[column]), column
+    assert survey["student_id"].is_unique
+    assert survey["student_id"].str.fullmatch(r"ST-\d{4}").all()
+    assert survey["school_id"].str.fullmatch(r"SCH-\d{2}").all()
+
+
+def test_survey_schools_sizes_and_level2_values(survey):
+    sizes = survey.groupby("school_id").size()
+    assert len(sizes) == 30 and (sizes.min(), sizes.max()) == (5, 60)
+    assert sizes.nunique() > 20  # unequal schools
+    numbers = sorted(int(i[4:]) for i in sizes.index)
+    assert numbers != list(range(1, 31))  # ids with gaps, as a sample of a district list
+    # Rows grouped by school: each school's rows are contiguous.
+    assert (survey["school_id"] != survey["school_id"].shift()).sum() == 30
+    # Level-2 columns take one value per school (missing counted as a value).
+    per_school = survey.groupby("school_id")[["sector", "teacher_exp"]].nunique(dropna=False)
+    assert (per_school == 1).all().all()
+    sectors = survey.groupby("school_id")["sector"].first().value_counts()
+    assert sectors.to_dict() == {"Public": 14, "Catholic": 9, "Independent": 7}
+    assert set(survey["gender"].dropna()) == {"female", "male"}
+
+
+def test_survey_missing_pattern(survey):
+    assert survey.isna().sum().to_dict() == {
+        "student_id": 0, "school_id": 0, "sector": 0, "teacher_exp": 26, "gender": 12,
+        "ses": 34, "score": 0,
+    }  # fmt: skip
+    # teacher_exp: every row of one public school, nowhere else.
+    lost = survey.loc[survey["teacher_exp"].isna(), "school_id"].unique().tolist()
+    assert lost == ["SCH-32"]
+    assert (survey["school_id"] == "SCH-32").sum() == 26
+    assert set(survey.loc[survey["school_id"] == "SCH-32", "sector"]) == {"Public"}
+    # Missing text is missing, not an empty string.
+    assert not (survey["gender"] == "").any()
+    # SES is missing more often for low scorers (missing at random given the score).
+    low = survey["score"] < 45
+    assert survey.loc[low, "ses"].isna().mean() > survey.loc[~low, "ses"].isna().mean()
+    complete = survey.dropna()
+    assert len(complete) == 706 and complete["school_id"].nunique() == 29
+
+
+def test_survey_file_reads_as_the_loader_returns(survey):
+    path = school_survey_path()
+    assert path.is_file() and path.name == "school_survey.csv"
+    pd.testing.assert_frame_equal(pd.read_csv(path), survey)
+    first = load_school_survey()
+    first.loc[0, "score"] = -1.0
+    assert load_school_survey().loc[0, "score"] != -1.0
+
+
+def test_survey_script_writes_the_same_bytes(tmp_path):
+    spec = importlib.util.spec_from_file_location("school_survey_script", SURVEY_SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = script.write(tmp_path / "school_survey.csv")
+    assert written.read_bytes() == school_survey_path().read_bytes()
