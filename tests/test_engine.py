@@ -475,3 +475,14 @@ def test_reml_must_be_a_boolean(reml):
     """lmer(..., REML = "no") in R is an error too (REML is a logical)."""
     with pytest.raises(TypeError, match="REML must be True"):
         lmer("Reaction ~ Days + (1 | Subject)", _data("sleepstudy.csv"), REML=reml)
+
+
+def test_anova_refuses_models_fitted_to_other_rows_of_the_same_size():
+    """lme4 compares only nobs; hlmtutor also compares which rows (the frames' row labels)."""
+    data = _data("sleepstudy.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m0 = lmer("Reaction ~ Days + (1 | Subject)", data.iloc[:-10], REML=False)
+        m1 = lmer("Reaction ~ Days + (Days | Subject)", data.iloc[10:], REML=False)
+    with pytest.raises(ValueError, match="not the same rows"):
+        anova(m0, m1)

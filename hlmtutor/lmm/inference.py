@@ -275,6 +275,14 @@ def anova_lrt(fits: dict[str, LmerResult]) -> pd.DataFrame:
             f"The models were fitted to different numbers of observations {nobs}; fit them to "
             "the same rows, e.g. data.dropna(subset=[every column the larger model uses])."
         )
+    first_name, first = next(iter(fits.items()))
+    for name, fit in fits.items():
+        if not fit.data.index.equals(first.data.index):
+            raise ValueError(
+                f"{first_name} and {name} were fitted to the same number of rows, but not the same "
+                "rows (the row labels of their data differ); fit them to the same rows, e.g. "
+                "data.dropna(subset=[every column the larger model uses])."
+            )
     if any(fit.REML for fit in fits.values()):
         warn("refitting model(s) with ML (instead of REML)")
         fits = {name: fit.refit_ml() for name, fit in fits.items()}
