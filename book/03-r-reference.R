@@ -10,8 +10,9 @@ out <- function(file, expr) writeLines(capture.output(expr), file.path("book", f
 out("03-r-head.Rout", print(head(data)))
 out("04-r-summary.Rout", print(summary(data)))
 
-data$ses_grpmean <- ave(data$ses, data$classroom_id)
-data$ses_mc <- data$ses - data$ses_grpmean
-cluster_values <- data$ses_grpmean[!duplicated(data$classroom_id)]
-data$ses_gmc <- data$ses_grpmean - mean(cluster_values)
+data$ses_cm <- ave(data$ses, data$classroom_id)
+data$ses_cwc <- data$ses - data$ses_cm
+cluster_values <- data$ses_cm[!duplicated(data$classroom_id)]
+data$ses_cm_gmc <- data$ses_cm - mean(cluster_values)
+data$ses_gmc <- data$ses - mean(data$ses)
 out("05-r-head-centered.Rout", print(head(data), width = 200))
