@@ -157,46 +157,6 @@ def test_download_runs_in_a_fresh_environment(reader, download: Path, tmp_path: 
     assert not problems, f"{download.name}:\n  " + "\n  ".join(problems)
 
 
-def _bash_blocks(page: Path) -> list[list[str]]:
-    """The commands of each ``bash`` block of a page (comment lines left out)."""
-    blocks = re.findall(r"^ *```bash\n(.*?)^ *```", page.read_text(), re.MULTILINE | re.DOTALL)
-    return [
-        [line.strip() for line in block.splitlines() if line.strip() and not line.strip()[0] == "#"]
-        for block in blocks
-    ]
-
-
-@pytest.mark.slow
-def test_instructor_commands_run_as_written(tmp_path: Path) -> None:
-    """The assignments page's commands, in the environment it names (a clone's editable install:
-    this repository's own ``.venv``), on a roster of one student."""
-    page = ROOT / "book" / "assignments" / "index.md"
-    commands = [
-        command
-        for block in _bash_blocks(page)
-        for command in block
-        if command.startswith(("hlmtutor ", "jupyter "))
-    ]
-    assert any(c.startswith("hlmtutor assignment") for c in commands), commands
-    assert any(c.startswith(RUN_COMMAND) for c in commands), commands
-    (tmp_path / "roster.csv").write_text("student_id,name\ns001,Ada\n")
-    environ = dict(
-        os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    )
-    for command in commands:
-        done = subprocess.run(
-            ["bash", "-c", command],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=environ,
-            timeout=600,
-        )
-        assert done.returncode == 0, f"{command}:\n{done.stderr[-3000:]}"
-    executed = nbformat.read(tmp_path / "class-2026/s001/a1-descriptives-centering.ipynb", 4)
-    assert all(cell.get("execution_count") for cell in executed.cells if cell.cell_type == "code")
-
-
 def test_the_book_names_one_extra_and_the_commands_tested_here() -> None:
     """Chapter 1 names the extra installed above, from the configured repository, and the run
     command used above; the download's first cell installs the same; the extra exists. Readers
