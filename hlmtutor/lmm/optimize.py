@@ -256,14 +256,10 @@ def _stuck_on_bound(fn, theta, fval, lower) -> list[int]:
 
 
 POLISH_GAIN = 1e-7  # a restart must lower the criterion by more than this to be kept
-# A run from a fresh start only with more than 3 parameters: another valley was seen only with
-# three random effects on one factor (3 of 32 such sets, on two OpenBLAS kernels), never with
-# one or two (32 sets, four kernels), where it would double the cost of a small fit.
-FRESH_START_MIN = 3
 
 
 def _polish(fn, theta, fval, lower, method, scales, start):
-    """More runs in scaled coordinates; a better optimum replaces lme4's only if clearly so.
+    """Two more runs in scaled coordinates; a better optimum replaces lme4's only if clearly so.
 
     BOBYQA takes absolute steps and stops when a step changes the criterion by less than
     ftol_abs = 1e-8. With a slope in badly scaled units (x in thousands: theta near 1e-4), a
@@ -271,8 +267,7 @@ def _polish(fn, theta, fval, lower, method, scales, start):
     can stop short, or in another valley, and which depends on the last bits of every
     evaluation (so on the CPU). The extra runs work on theta times the RMS of the random-effect
     column of its row (the model with Z's columns scaled to unit size): one from where lme4's
-    run stopped and, with more than three parameters, one from lme4's start in these
-    coordinates (polished once more when it finds a better valley).
+    run stopped, one from lme4's start in these coordinates; the better is polished once more.
     Unless that beats lme4's point by more than 1e-7, lme4's point stays (on the flat ridge of
     the guide's full model, lme4's own answer), so lme4's answer is kept wherever it is optimal.
     """
@@ -287,14 +282,9 @@ def _polish(fn, theta, fval, lower, method, scales, start):
         return found, value, count
 
     a, fa, na = run_from(theta * scales)
-    evaluations = na
-    best, fbest = a, fa
-    if len(theta) <= FRESH_START_MIN:
-        return (
-            (best, fbest, evaluations) if fbest < fval - POLISH_GAIN else (theta, fval, evaluations)
-        )
     b, fb, nb = run_from(np.asarray(start, dtype=float))
-    evaluations += nb
+    evaluations = na + nb
+    best, fbest = a, fa
     if fb < fa:  # a fresh valley: polish it from where it stopped
         c, fc, nc = run_from(b * scales)
         best, fbest = (c, fc) if fc < fb else (b, fb)
