@@ -92,7 +92,7 @@ class Solution:
     theta: np.ndarray
     ldl2: float  # log|L|^2
     rx: np.ndarray  # upper (p, p)
-    gamma: np.ndarray  # fixed effects on the scaled coordinates
+    c_beta: np.ndarray  # R_X gamma = c_beta
     pwrss: float  # penalised weighted RSS on the scaled coordinates
     t1: np.ndarray  # (q1, q1)
     l1: np.ndarray  # (l1, q1, q1) lower Cholesky blocks of the first term
@@ -105,6 +105,11 @@ class Solution:
     @cached_property
     def w(self) -> sp.csr_matrix:
         return sp.hstack(self.w_blocks, format="csr")
+
+    @cached_property
+    def gamma(self) -> np.ndarray:
+        """The fixed effects on the scaled coordinates (not needed while optimising)."""
+        return sla.solve_triangular(self.rx, self.c_beta) if len(self.rx) else np.zeros(0)
 
     @property
     def logdet_rx(self) -> float:
@@ -156,9 +161,8 @@ class Deviance:
     def _solve(self, theta: np.ndarray) -> Solution:
         first = self.reterms.terms[0]
         t1 = first.factor(theta)
-        l1, k1 = _first_blocks(self.a11, t1)
+        l1, k1, ldl2 = _first_blocks(self.a11, t1)
         rza1 = _blocks_times(k1, self.z1a)
-        ldl2 = 2.0 * float(np.sum(np.log(np.diagonal(l1, axis1=1, axis2=2))))
         flat = rza1.reshape(-1, self.p + 1)
         correction = flat.T @ flat
         w_blocks: tuple[sp.csr_matrix, ...] = ()
@@ -191,9 +195,8 @@ class Deviance:
         upper = np.linalg.cholesky(ava).T
         p = self.p
         rx = upper[:p, :p]
-        gamma = np.linalg.solve(rx, upper[:p, p]) if p else np.zeros(0)
         pwrss = float(upper[p, p] ** 2)
-        return Solution(theta, ldl2, rx, gamma, pwrss, t1, l1, k1, rza1, w_blocks, ls, rzar)
+        return Solution(theta, ldl2, rx, upper[:p, p], pwrss, t1, l1, k1, rza1, w_blocks, ls, rzar)
 
     def _lambda_rest(self, theta: np.ndarray) -> sp.csr_matrix:
         blocks = [
@@ -315,8 +318,8 @@ class Deviance:
         return self.reterms.lower
 
 
-def _first_blocks(a11: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cholesky blocks L_j of I + T'A_jT and K_j = L_j^-1 T', batched over the levels.
+def _first_blocks(a11: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Cholesky blocks L_j of I + T'A_jT, K_j = L_j^-1 T' (batched over the levels), log|L_1|^2.
 
     q = 1 and q = 2 are written out element by element: with few levels the cost of an
     evaluation is the number of numpy calls, and these are the common cases.
@@ -324,8 +327,9 @@ def _first_blocks(a11: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarr
     q = t1.shape[0]
     if q == 1:
         lam = t1[0, 0]
-        root = np.sqrt(1.0 + lam * lam * a11[:, 0, 0])
-        return root[:, None, None], (lam / root)[:, None, None]
+        m = 1.0 + lam * lam * a11[:, 0, 0]
+        root = np.sqrt(m)
+        return root[:, None, None], (lam / root)[:, None, None], float(np.sum(np.log(m)))
     if q == 2:
         t11, t21, t22 = t1[0, 0], t1[1, 0], t1[1, 1]
         a, b, c = a11[:, 0, 0], a11[:, 1, 0], a11[:, 1, 1]
@@ -347,12 +351,12 @@ def _first_blocks(a11: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarr
         k[:, 0, 1] = t21 / c11
         k[:, 1, 0] = -c21 * k[:, 0, 0] / c22
         k[:, 1, 1] = (t22 - c21 * k[:, 0, 1]) / c22
-        return chol, k
+        return chol, k, 2.0 * float(np.sum(np.log(c11 * c22)))
     m = np.swapaxes(a11 @ t1, 1, 2) @ t1  # T'A T
     m[:, np.arange(q), np.arange(q)] += 1.0
     chol = np.linalg.cholesky(m)
     k = np.linalg.solve(chol, np.broadcast_to(t1.T, m.shape))
-    return chol, k
+    return chol, k, 2.0 * float(np.sum(np.log(np.diagonal(chol, axis1=1, axis2=2))))
 
 
 @dataclass(frozen=True, eq=False)

@@ -431,14 +431,8 @@ class LmerResult:
                 out[term.name] = [names[k] for k in slopes]
         return out
 
-    @property
-    def identified_re(self) -> pd.DataFrame:
-        """The identified variance of a group's effect at each value of a between-group slope.
-
-        One row per value of each random slope that is constant within every group and whose
-        variance the data cannot identify: ``Var(u0 + value u1) = var0 + 2 value cov + value^2
-        var1``. Columns ``group``, ``term``, ``value``, ``Variance``; empty when all is identified.
-        """
+    @cached_property
+    def _identified_rows(self) -> list[dict]:
         rows = []
         terms = {t.name: t for t in self.reterms.terms}
         for name, slopes in self._between_slopes.items():
@@ -451,27 +445,32 @@ class LmerResult:
                     weights = np.zeros(len(cov))
                     weights[names.index("(Intercept)")] = 1.0
                     weights[k] = value
+                    variance = float(weights @ cov @ weights)
                     rows.append(
-                        {
-                            "group": name,
-                            "term": slope,
-                            "value": value,
-                            "Variance": weights @ cov @ weights,
-                        }
+                        {"group": name, "term": slope, "value": value, "Variance": variance}
                     )
-        return pd.DataFrame(rows, columns=["group", "term", "value", "Variance"])
+        return rows
+
+    @property
+    def identified_re(self) -> pd.DataFrame:
+        """The identified variance of a group's effect at each value of a between-group slope.
+
+        One row per value of each random slope that is constant within every group and whose
+        variance the data cannot identify: ``Var(u0 + value u1) = var0 + 2 value cov + value^2
+        var1``. Columns ``group``, ``term``, ``value``, ``Variance``; empty when all is identified.
+        """
+        return pd.DataFrame(self._identified_rows, columns=["group", "term", "value", "Variance"])
 
     @cached_property
     def identification_notes(self) -> list[str]:
         """Plain-language notes on random-effect parameters the data cannot identify."""
         notes = []
-        table = self.identified_re
         for name, slopes in self._between_slopes.items():
             for slope in slopes:
-                part = table[(table["group"] == name) & (table["term"] == slope)]
                 at = "; ".join(
-                    f"at {slope} = {v:g}: {var:.4g}"
-                    for v, var in zip(part["value"], part["Variance"], strict=True)
+                    f"at {slope} = {row['value']:g}: {row['Variance']:.4g}"
+                    for row in self._identified_rows
+                    if row["group"] == name and row["term"] == slope
                 )
                 notes.append(
                     f"The random slope of {slope!r} is constant within every {name}, so its "
