@@ -139,6 +139,9 @@ class Deviance:
     z1a: np.ndarray  # (l1, q1, p + 1)  Z_1'[X_c, y_c] per level
     ata: np.ndarray  # (p + 1, p + 1)
     rest: RestBlocks | None  # the cross-products of the other terms
+    # One term with one or two columns (most models): the criterion the optimizer calls for is
+    # computed element by element from these, without the pieces a fitted model needs later.
+    fast: tuple[np.ndarray, ...] | None = None
     # Recent solutions by theta: lmerTest's numerical Hessian in (theta, sigma) evaluates each
     # theta several times (every step in sigma, and the mixed steps with a step in sigma).
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
@@ -222,10 +225,52 @@ class Deviance:
     def __call__(self, theta: np.ndarray) -> float:
         """The criterion at theta; inf where the system cannot be factored."""
         try:
-            value = self.criterion_of(self.solve(theta))
+            if self.fast is not None:
+                value = self._fast_criterion(np.asarray(theta, dtype=float))
+            else:
+                value = self.criterion_of(self.solve(theta))
         except np.linalg.LinAlgError:
             return np.inf
         return value if np.isfinite(value) else np.inf
+
+    def _fast_criterion(self, theta: np.ndarray) -> float:
+        """The criterion of a one-term model with q <= 2, the same algebra as ``_solve``."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if len(theta) == 1:
+                a, z0 = self.fast
+                m = 1.0 + theta[0] * theta[0] * a
+                r0 = (theta[0] / np.sqrt(m))[:, None] * z0
+                correction = r0.T @ r0
+                ldl2 = float(np.sum(np.log(m)))
+            else:
+                a, b, c, z0, z1 = self.fast
+                t11, t21, t22 = theta
+                at1 = a * t11 + b * t21
+                bt1 = b * t11 + c * t21
+                m11 = t11 * at1 + t21 * bt1 + 1.0
+                c11 = np.sqrt(m11)
+                c21 = t22 * bt1 / c11
+                d = t22 * t22 * c + 1.0 - c21 * c21  # c22^2
+                if not np.all(d > 0):
+                    raise np.linalg.LinAlgError("not positive definite")
+                c22 = np.sqrt(d)
+                k00, k01 = t11 / c11, t21 / c11
+                k10, k11 = -c21 * k00 / c22, (t22 - c21 * k01) / c22
+                r0 = k00[:, None] * z0 + k01[:, None] * z1
+                r1 = k10[:, None] * z0 + k11[:, None] * z1
+                correction = r0.T @ r0 + r1.T @ r1
+                ldl2 = float(np.sum(np.log(m11 * d)))
+        upper = np.linalg.cholesky(self.ata - correction)
+        diag = np.diagonal(upper)
+        p = self.p
+        pwrss = float(diag[p] ** 2)
+        reml = self.reml
+        dof = self._dof(reml)
+        log_s2 = 2.0 * np.log(self.scaling.scale)
+        value = ldl2 + dof * (1.0 + LOG_2PI + np.log(pwrss / dof)) + dof * log_s2
+        if reml:
+            value += 2.0 * float(np.sum(np.log(np.abs(diag[:p])))) - 2.0 * self.scaling.logdet_b
+        return float(value)
 
     def varpar_deviance(self, varpar: np.ndarray, reml: bool | None = None) -> float:
         """Deviance in (theta, sigma), sigma not profiled out: lmerTest's ``devfun_vp``."""
@@ -448,6 +493,14 @@ def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) ->
     a11 = _per_level_sums(first.codes, first.nlev, first.columns, first.columns)
     z1a = _per_level_sums(first.codes, first.nlev, first.columns, a)
     rest = _rest_blocks(reterms, a) if len(reterms.terms) > 1 else None
+    fast = None
+    if rest is None and first.q == 1:
+        fast = (np.ascontiguousarray(a11[:, 0, 0]), np.ascontiguousarray(z1a[:, 0, :]))
+    elif rest is None and first.q == 2:
+        fast = tuple(
+            np.ascontiguousarray(v)
+            for v in (a11[:, 0, 0], a11[:, 1, 0], a11[:, 1, 1], z1a[:, 0, :], z1a[:, 1, :])
+        )
     return Deviance(
         n=n,
         p=p,
@@ -458,4 +511,5 @@ def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) ->
         z1a=z1a,
         ata=a.T @ a,
         rest=rest,
+        fast=fast,
     )
