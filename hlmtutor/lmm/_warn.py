@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
+_PACKAGE_AS_IMPORTED = str(Path(__file__).parents[1])
 
 
 def warn(message: str) -> None:
@@ -17,7 +18,9 @@ def warn(message: str) -> None:
     """
     level = 2  # 1 is this function, 2 its caller
     frame = sys._getframe(1)
-    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+    while frame is not None and frame.f_code.co_filename.startswith(
+        (_PACKAGE, _PACKAGE_AS_IMPORTED)
+    ):
         frame = frame.f_back
         level += 1
     warnings.warn(message, UserWarning, stacklevel=level)
