@@ -86,6 +86,19 @@ def _scaling(y: np.ndarray, x: np.ndarray) -> Scaling:
 
 
 @dataclass(frozen=True, eq=False)
+class Parts:
+    """What the criterion and lmerTest's functions of (theta, sigma) need at one theta."""
+
+    ldl2: float
+    rx: np.ndarray
+    pwrss: float
+
+    @property
+    def logdet_rx(self) -> float:
+        return 2.0 * float(np.sum(np.log(np.abs(np.diag(self.rx))))) if len(self.rx) else 0.0
+
+
+@dataclass(frozen=True, eq=False)
 class Solution:
     """The pieces of one evaluation at theta (scaled coordinates unless said otherwise)."""
 
@@ -212,7 +225,7 @@ class Deviance:
     def _dof(self, reml: bool) -> int:
         return self.n - self.p if reml else self.n
 
-    def criterion_of(self, sol: Solution, reml: bool | None = None) -> float:
+    def criterion_of(self, sol: Parts | Solution, reml: bool | None = None) -> float:
         """lme4's objective at a solution: REML criterion or ML deviance, user's scale."""
         reml = self.reml if reml is None else reml
         dof = self._dof(reml)
@@ -225,57 +238,63 @@ class Deviance:
     def __call__(self, theta: np.ndarray) -> float:
         """The criterion at theta; inf where the system cannot be factored."""
         try:
-            if self.fast is not None:
-                value = self._fast_criterion(np.asarray(theta, dtype=float))
-            else:
-                value = self.criterion_of(self.solve(theta))
+            value = self.criterion_of(self.parts(theta))
         except np.linalg.LinAlgError:
             return np.inf
         return value if np.isfinite(value) else np.inf
 
-    def _fast_criterion(self, theta: np.ndarray) -> float:
-        """The criterion of a one-term model with q <= 2, the same algebra as ``_solve``."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if len(theta) == 1:
-                a, z0 = self.fast
-                m = 1.0 + theta[0] * theta[0] * a
-                r0 = (theta[0] / np.sqrt(m))[:, None] * z0
-                correction = r0.T @ r0
-                ldl2 = float(np.sum(np.log(m)))
-            else:
-                a, b, c, z0, z1 = self.fast
-                t11, t21, t22 = theta
-                at1 = a * t11 + b * t21
-                bt1 = b * t11 + c * t21
-                m11 = t11 * at1 + t21 * bt1 + 1.0
-                c11 = np.sqrt(m11)
-                c21 = t22 * bt1 / c11
-                d = t22 * t22 * c + 1.0 - c21 * c21  # c22^2
-                if not np.all(d > 0):
-                    raise np.linalg.LinAlgError("not positive definite")
-                c22 = np.sqrt(d)
-                k00, k01 = t11 / c11, t21 / c11
-                k10, k11 = -c21 * k00 / c22, (t22 - c21 * k01) / c22
-                r0 = k00[:, None] * z0 + k01[:, None] * z1
-                r1 = k10[:, None] * z0 + k11[:, None] * z1
-                correction = r0.T @ r0 + r1.T @ r1
-                ldl2 = float(np.sum(np.log(m11 * d)))
-        upper = np.linalg.cholesky(self.ata - correction)
-        diag = np.diagonal(upper)
+    def parts(self, theta: np.ndarray) -> Parts | Solution:
+        """log|L|^2, R_X and pwrss at theta (cached): the fast path for one term with q <= 2."""
+        if self.fast is None:
+            return self.solve(theta)
+        theta = np.array(theta, dtype=float)
+        key = b"parts" + theta.tobytes()
+        cached = self._recent.get(key)
+        if cached is None:
+            cached = self._fast_parts(theta)
+            self._recent[key] = cached
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+        return cached
+
+    def _fast_parts(self, theta: np.ndarray) -> Parts:
+        """``_solve``'s algebra for one term with q <= 2, element by element, criterion only.
+
+        M_j = I + T'A_jT has its (1, 1) element >= 1, so only the Schur complement d can fail to
+        be positive; it is checked before any square root (no invalid values to silence).
+        """
+        if len(theta) == 1:
+            a, z0 = self.fast
+            m = 1.0 + theta[0] * theta[0] * a
+            r0 = (theta[0] / np.sqrt(m))[:, None] * z0
+            correction = r0.T @ r0
+            ldl2 = float(np.sum(np.log(m)))
+        else:
+            a, b, c, z0, z1 = self.fast
+            t11, t21, t22 = theta
+            at1 = a * t11 + b * t21
+            bt1 = b * t11 + c * t21
+            m11 = t11 * at1 + t21 * bt1 + 1.0
+            c11 = np.sqrt(m11)
+            c21 = t22 * bt1 / c11
+            d = t22 * t22 * c + 1.0 - c21 * c21  # c22^2
+            if not d.min() > 0:
+                raise np.linalg.LinAlgError("not positive definite")
+            c22 = np.sqrt(d)
+            k00, k01 = t11 / c11, t21 / c11
+            k10, k11 = -c21 * k00 / c22, (t22 - c21 * k01) / c22
+            r0 = k00[:, None] * z0 + k01[:, None] * z1
+            r1 = k10[:, None] * z0 + k11[:, None] * z1
+            correction = r0.T @ r0 + r1.T @ r1
+            ldl2 = float(np.sum(np.log(m11 * d)))
+        upper = np.linalg.cholesky(self.ata - correction).T
         p = self.p
-        pwrss = float(diag[p] ** 2)
-        reml = self.reml
-        dof = self._dof(reml)
-        log_s2 = 2.0 * np.log(self.scaling.scale)
-        value = ldl2 + dof * (1.0 + LOG_2PI + np.log(pwrss / dof)) + dof * log_s2
-        if reml:
-            value += 2.0 * float(np.sum(np.log(np.abs(diag[:p])))) - 2.0 * self.scaling.logdet_b
-        return float(value)
+        return Parts(ldl2=ldl2, rx=upper[:p, :p], pwrss=float(upper[p, p] ** 2))
 
     def varpar_deviance(self, varpar: np.ndarray, reml: bool | None = None) -> float:
         """Deviance in (theta, sigma), sigma not profiled out: lmerTest's ``devfun_vp``."""
         reml = self.reml if reml is None else reml
-        sol = self.solve(varpar[:-1])
+        sol = self.parts(varpar[:-1])
         sigma2 = float(varpar[-1]) ** 2
         pwrss = sol.pwrss * self.scaling.scale**2
         dev = sol.ldl2 + pwrss / sigma2 + self.n * (LOG_2PI + np.log(sigma2))
@@ -285,11 +304,11 @@ class Deviance:
 
     def vcov_beta(self, varpar: np.ndarray) -> np.ndarray:
         """sigma^2 (X'V^-1X)^-1 at (theta, sigma): lmerTest's ``get_covbeta``."""
-        sol = self.solve(varpar[:-1])
+        sol = self.parts(varpar[:-1])
         return float(varpar[-1]) ** 2 * self.unscaled_vcov(sol)
 
     # -- results on the user's scale -------------------------------------------------------
-    def unscaled_vcov(self, sol: Solution) -> np.ndarray:
+    def unscaled_vcov(self, sol: Parts | Solution) -> np.ndarray:
         """(X'V^-1X)^-1 on the user's scale: B R_X^-1 R_X^-T B'."""
         if not self.p:
             return np.zeros((0, 0))
