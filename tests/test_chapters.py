@@ -240,3 +240,38 @@ def test_plumbing_check_sees_glue_and_myst_nb() -> None:
     ]
     assert plumbing_in("%matplotlib inline\nglue('a', 1)") == ["glue('a', 1)"]
     assert plumbing_in("gluestick(1)\nmy_glue(2)\nx.glue(3)") == []
+
+
+def test_download_leaves_removed_cells_out(tmp_path: Path) -> None:
+    """The page does not show a removed cell, so its download does not hold it either."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        _EXERCISE_PAGE.replace(
+            "```{code-cell} ipython3\nx = 1\n```",
+            "```{code-cell} ipython3\nx = 1\n```\n\n"
+            "```{code-cell} ipython3\n:tags: [remove-cell]\nfrom myst_nb import glue\n\n"
+            'glue("x", x, display=False)\n```',
+        )
+    )
+    assert "remove-cell" in page.read_text()
+    notebook = source_to_notebook(page, hide_solutions=False)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "x = 1" in code
+    assert "glue(" not in code and "myst_nb" not in code
+
+
+def test_unnumbered_pages_number_their_figures_from_one() -> None:
+    """book/_ext/per_page_numbers.py: each page outside a numbered part counts from 1; a
+    numbered chapter keeps Sphinx's numbers."""
+    from per_page_numbers import renumber_unnumbered_pages
+
+    numbers = {
+        "book/own-data": {"exercise": {"a": (1,), "b": (2,)}, "figure": {"f": (1,)}},
+        "book/appendix": {"exercise": {"d": (4,), "c": (3,)}, "figure": {"g": (2,)}},
+        "book/06-null-model": {"exercise": {"e": (6, 1)}},
+    }
+    sections = {"book/06-null-model": {"": (6,)}, "book/appendix": {"": ()}}
+    assert renumber_unnumbered_pages(numbers, sections) == ["book/appendix"]
+    assert numbers["book/appendix"] == {"exercise": {"c": (1,), "d": (2,)}, "figure": {"g": (1,)}}
+    assert numbers["book/own-data"]["exercise"] == {"a": (1,), "b": (2,)}
+    assert numbers["book/06-null-model"]["exercise"] == {"e": (6, 1)}
