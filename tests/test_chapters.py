@@ -13,6 +13,8 @@ Run one chapter with ``pytest tests/test_chapters.py -k 06-null``.
 
 from __future__ import annotations
 
+import ast
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -178,3 +180,98 @@ def test_strip_solutions_removes_gated_and_plain_solutions(tmp_path: Path) -> No
         assert kept in text, f"{kept!r} lost from the notebook"
     nbformat.validate(stripped)
     assert len(notebook.cells) > len(stripped.cells)  # the original is left as it was
+
+
+# --- what a reader sees and copies holds no build plumbing ------------------------------------
+
+#: The tag that keeps a cell out of the page and out of its download (myst-nb's and ours).
+REMOVED = "remove-cell"
+
+
+def plumbing_in(source: str) -> list[str]:
+    """The ``glue(...)`` calls and ``myst_nb`` imports in one cell's code, as written."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: read the lines instead
+        return [line for line in source.splitlines() if re.search(r"\bglue\(|myst_nb", line)]
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "glue"
+        ):
+            found.append(ast.get_source_segment(source, node) or "glue(...)")
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            modules += [alias.name for alias in node.names]
+            if any(module.split(".")[0] == "myst_nb" for module in modules):
+                found.append(ast.get_source_segment(source, node) or "import myst_nb")
+    return found
+
+
+def visible_plumbing(source: Path) -> list[str]:
+    """Each visible code cell of a page that calls ``glue`` or imports ``myst_nb``."""
+    problems = []
+    for index, cell in enumerate(jupytext.read(source).cells):
+        if cell.cell_type != "code" or REMOVED in cell.metadata.get("tags", []):
+            continue
+        for call in plumbing_in(cell.source):
+            problems.append(
+                f"{source.relative_to(ROOT)}, code cell {index}: {call.splitlines()[0]}"
+            )
+    return problems
+
+
+@pytest.mark.parametrize("source", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_no_build_plumbing_in_visible_code(source: Path) -> None:
+    """No code a reader sees (or copies, or downloads) calls ``glue`` or imports ``myst_nb``:
+    those calls go in a cell tagged ``remove-cell`` (CONTRIBUTING.md, "Numbers in prose")."""
+    problems = visible_plumbing(source)
+    assert not problems, "glue belongs in a remove-cell cell:\n  " + "\n  ".join(problems)
+
+
+def test_plumbing_check_sees_glue_and_myst_nb() -> None:
+    """The check above finds what it should on a made-up cell (and nothing else)."""
+    assert plumbing_in("from myst_nb import glue\nx = 1") == ["from myst_nb import glue"]
+    assert plumbing_in("import myst_nb") == ["import myst_nb"]
+    assert plumbing_in('for k in "ab":\n    glue(k, 1, display=False)') == [
+        "glue(k, 1, display=False)"
+    ]
+    assert plumbing_in("%matplotlib inline\nglue('a', 1)") == ["glue('a', 1)"]
+    assert plumbing_in("gluestick(1)\nmy_glue(2)\nx.glue(3)") == []
+
+
+def test_download_leaves_removed_cells_out(tmp_path: Path) -> None:
+    """The page does not show a removed cell, so its download does not hold it either."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        _EXERCISE_PAGE.replace(
+            "```{code-cell} ipython3\nx = 1\n```",
+            "```{code-cell} ipython3\nx = 1\n```\n\n"
+            "```{code-cell} ipython3\n:tags: [remove-cell]\nfrom myst_nb import glue\n\n"
+            'glue("x", x, display=False)\n```',
+        )
+    )
+    assert "remove-cell" in page.read_text()
+    notebook = source_to_notebook(page, hide_solutions=False)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "x = 1" in code
+    assert "glue(" not in code and "myst_nb" not in code
+
+
+def test_unnumbered_pages_number_their_figures_from_one() -> None:
+    """book/_ext/per_page_numbers.py: each page outside a numbered part counts from 1; a
+    numbered chapter keeps Sphinx's numbers."""
+    from per_page_numbers import renumber_unnumbered_pages
+
+    numbers = {
+        "book/own-data": {"exercise": {"a": (1,), "b": (2,)}, "figure": {"f": (1,)}},
+        "book/appendix": {"exercise": {"d": (4,), "c": (3,)}, "figure": {"g": (2,)}},
+        "book/06-null-model": {"exercise": {"e": (6, 1)}},
+    }
+    sections = {"book/06-null-model": {"": (6,)}, "book/appendix": {"": ()}}
+    assert renumber_unnumbered_pages(numbers, sections) == ["book/appendix"]
+    assert numbers["book/appendix"] == {"exercise": {"c": (1,), "d": (2,)}, "figure": {"g": (1,)}}
+    assert numbers["book/own-data"]["exercise"] == {"a": (1,), "b": (2,)}
+    assert numbers["book/06-null-model"]["exercise"] == {"e": (6, 1)}

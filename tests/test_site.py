@@ -12,7 +12,9 @@ the test needs no network and shows the site as a reader without one sees it: Ma
 the site itself (``book/_static/mathjax``). On every page MathJax must have typeset each formula
 (no raw TeX such as ``\\(`` or ``$$`` left in the text), no output block may show stderr (a
 warning printed into the page), and no raw MyST role (``{glue:text}`...```, ``{term}`...``` and
-the like) may stand in the visible text.
+the like) may stand in the visible text. At 1,280 px wide, no display equation or table may be cut
+off: each fits the text column or scrolls inside it; and no code a reader sees calls ``glue`` or
+imports ``myst_nb`` (the build's bookkeeping stays in removed cells).
 """
 
 from __future__ import annotations
@@ -159,6 +161,86 @@ def is_shown(expected: str, page_text: str) -> bool:
         said = re.search(r"<\s*" + re.escape(expected[1:]), page_text) is not None
         return said or any("e" in n.lower() and 0 < Decimal(n) < bound for n in printed)
     return expected in printed
+
+
+# --- wide content and build plumbing ----------------------------------------------------------
+
+#: The window the wide-content check uses: a laptop's browser, the theme's sidebars shown.
+WIDE_VIEWPORT = {"width": 1280, "height": 900}
+
+# Every display equation and table in the page's main column, after opening every dropdown: a
+# box that ends beyond the text column is cut off unless an element around it (or the box
+# itself) scrolls sideways with a scroll bar; an element around it that hides overflow cuts it.
+_WIDE_REPORT = r"""() => {
+  document.querySelectorAll('main details').forEach(d => { d.open = true; });
+  const main = document.querySelector('main');
+  const column = (main.querySelector('article') || main).getBoundingClientRect();
+  const scrolls = node => {
+    const style = getComputedStyle(node);
+    return ['auto', 'scroll'].includes(style.overflowX) && style.scrollbarWidth !== 'none';
+  };
+  const describe = node => {
+    const label = node.tagName.toLowerCase() + (node.className && typeof node.className === 'string'
+      ? '.' + node.className.trim().split(/\s+/).join('.') : '');
+    return label + ': ' + (node.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 80);
+  };
+  const problems = [];
+  let checked = 0;
+  for (const node of main.querySelectorAll('mjx-container[display="true"], div.math, table')) {
+    const box = node.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;  // not rendered (a folded cell)
+    checked += 1;
+    let scroller = scrolls(node) ? node : null;
+    let clippedBy = null;
+    for (let up = node.parentElement; !scroller && up && up !== main; up = up.parentElement) {
+      if (scrolls(up)) { scroller = up; break; }
+      const overflow = getComputedStyle(up).overflowX;
+      if (['hidden', 'clip'].includes(overflow)
+          && box.right > up.getBoundingClientRect().right + 1) { clippedBy = up; break; }
+    }
+    const outer = scroller ? scroller.getBoundingClientRect() : box;
+    if (clippedBy) {
+      problems.push('cut off by ' + describe(clippedBy).split(':')[0] + ': ' + describe(node));
+    } else if (outer.right > column.right + 1 || outer.left < column.left - 1) {
+      problems.push(`${Math.round(outer.right - column.right)} px beyond the column: ` + describe(node));
+    }
+  }
+  return {checked, problems};
+}"""
+
+# The code of every code cell the page shows (folded cells included: a reader can unfold them).
+_VISIBLE_CODE = """() => Array.from(document.querySelectorAll('main .cell_input pre, main div.cell pre'))
+  .filter(pre => !pre.closest('.cell_output')).map(pre => pre.textContent)"""
+
+_PLUMBING = re.compile(r"\bglue\(|\bmyst_nb\b")
+
+
+def plumbing_in_code(blocks: list[str]) -> list[str]:
+    """The lines of shown code that call ``glue`` or import ``myst_nb``."""
+    return [
+        line.strip() for block in blocks for line in block.splitlines() if _PLUMBING.search(line)
+    ]
+
+
+@pytest.mark.parametrize("page_path", toc_pages())
+def test_wide_content_fits_or_scrolls(browser: Browser, base_url: str, page_path: str) -> None:
+    """At 1,280 px no display equation or table is cut off: it fits the text column or scrolls
+    inside it (book/_static/wide-content.css)."""
+    browser.page.set_viewport_size(WIDE_VIEWPORT)
+    browser.visit(base_url + page_path)
+    browser.page.evaluate(_MATHJAX_DONE)
+    report = browser.page.evaluate(_WIDE_REPORT)
+    assert not report["problems"], f"{page_path}:\n  " + "\n  ".join(report["problems"])
+
+
+@pytest.mark.parametrize("page_path", [p for p in toc_pages() if is_notebook_page(p)])
+def test_no_build_plumbing_in_shown_code(browser: Browser, base_url: str, page_path: str) -> None:
+    """No code cell the page shows calls ``glue`` or imports ``myst_nb``."""
+    browser.visit(base_url + page_path)
+    code = browser.page.evaluate(_VISIBLE_CODE)
+    assert code, f"{page_path}: no code cells found (has the theme's markup changed?)"
+    found = plumbing_in_code(code)
+    assert not found, f"{page_path} shows build plumbing:\n  " + "\n  ".join(found)
 
 
 # --- anchors in the built HTML -----------------------------------------------------------------
@@ -431,6 +513,13 @@ def test_reference_numbers_parse() -> None:
     assert is_shown("<2e-16", "Pr(>|t|) <2e-16") and is_shown("<2e-16", "p = 2.4e-34")
     assert not is_shown("<2e-16", "p = 0.0771")
     assert not is_shown(null["(Intercept) p"], "3.46e-15 3.36e-14")
+
+
+def test_plumbing_check_sees_glue_and_myst_nb() -> None:
+    """The shown-code check on made-up code (a guard needing no browser)."""
+    code = ["from myst_nb import glue\nx = 1", 'glue("a", 1, display=False)', "y = my_glue + 1"]
+    assert plumbing_in_code(code) == ["from myst_nb import glue", 'glue("a", 1, display=False)']
+    assert plumbing_in_code(["fit = lmer(formula, data)"]) == []
 
 
 def test_text_checks_see_what_a_reader_would() -> None:

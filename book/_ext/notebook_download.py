@@ -184,6 +184,8 @@ def _after_title(notebook: nbformat.NotebookNode) -> int:
 
 # --- a notebook that reads and runs anywhere --------------------------------------------------
 
+#: The tag of the cells the page and its download leave out (myst-nb's).
+REMOVED_TAG = "remove-cell"
 #: The tag of the cells the download adds (tests compare the chapter's own code without them).
 SETUP_TAG = "download-setup"
 #: What the first cell installs when hlmtutor is missing, unless the config says otherwise.
@@ -282,6 +284,9 @@ def source_to_notebook(
     notebook = jupytext.read(source)
     # The jupytext header only matters for the text file; a reader's Jupyter does not need it.
     notebook.metadata.pop("jupytext", None)
+    # A removed cell is the build's bookkeeping (glue for the text, already filled in here):
+    # the page does not show it, so the download does not either.
+    notebook.cells = [c for c in notebook.cells if REMOVED_TAG not in c.metadata.get("tags", [])]
     if hide_solutions:
         notebook = strip_solutions(notebook)
     notebook, found = to_plain_markdown(notebook, context)

@@ -25,7 +25,7 @@ GRADIENT_TOL = 2e-3  # check.conv.grad
 SINGULAR_TOL = 1e-4  # check.conv.singular
 HESSIAN_TOL = 1e-6  # check.conv.hess
 BOUNDARY_TOL = 1e-5  # boundary.tol
-SINGULAR_MESSAGE = "boundary (singular) fit: see help('isSingular')"
+SINGULAR_MESSAGE = "boundary (singular) fit: see help(hlmtutor.LmerResult.is_singular)"
 
 
 @dataclass(frozen=True)
