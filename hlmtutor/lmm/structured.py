@@ -357,10 +357,10 @@ def structure_lines(result: StructuredLmerResult) -> list[str]:
     if model.correlation is not None:
         phi = result.correlation_params["Phi"]
         lines += [
-            f"Correlation Structure: {model.correlation.title}",
+            f"Correlation Structure: {model.title}",
             f" Formula: {cor_formula} ",
             " Parameter estimate(s):",
-            *rp.print_named(["Phi"], rp.r_format([phi], 7)),
+            *rp.print_named([model.phi_label], rp.r_format([phi], 7)),
         ]
     if model.variance is not None:
         ratios = result.variance_params
