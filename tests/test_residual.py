@@ -272,6 +272,20 @@ def test_satterthwaite_df_do_not_depend_on_the_scale_of_phi():
     np.testing.assert_allclose(ours.fixef["df"], df, rtol=1e-4)
 
 
+def test_a_structure_parameter_at_its_edge_is_a_boundary_fit():
+    """Orthodont, (age | Subject) + corCAR1(~ age): nlme's Phi is 7e-5, ours as small; the fit
+    is reported as a boundary fit, not as a failed Hessian check, and phi is held fixed in
+    Satterthwaite's A (no near-zero eigenvalue note)."""
+    ours = fit("ortho_car1_slope")
+    assert ours.correlation_params["Phi"] < 1e-3
+    assert ours.converged
+    assert any("Phi sits at the edge of its range" in m for m in ours.messages)
+    assert not any("eigenvalue" in m for m in ours.messages)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.all(np.isfinite(ours.fixef["df"]))
+
+
 def test_predict_and_fitted_agree():
     ours = fit("sim_car1_vargroup")
     np.testing.assert_allclose(ours.predict(), ours.fitted(), rtol=1e-12)

@@ -24,13 +24,12 @@ The rows of a subject need not be adjacent in the data: each row points at its p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from .deviance import Deviance, make_deviance
 from .terms import ReTerms
 
 __all__ = [
@@ -280,20 +279,6 @@ class ResidualModel:
         if self.correlation is not None:
             out = out - b[:, None] * values[np.maximum(self.prev, 0)]
         return out
-
-    def whitened_deviance(
-        self, y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool, params: np.ndarray
-    ) -> tuple[Deviance, float] | None:
-        """lmer's deviance function on the whitened y, X and Z, and log|L| (None: singular)."""
-        found = self.weights(params)
-        if found is None:
-            return None
-        a, b, logdet = found
-        terms = tuple(
-            replace(term, columns=self.whiten(term.columns, a, b)) for term in reterms.terms
-        )
-        deviance = make_deviance(self.whiten(y, a, b), self.whiten(x, a, b), ReTerms(terms), reml)
-        return deviance, logdet
 
     # -- printing as nlme prints it ---------------------------------------------------------------
     @property
