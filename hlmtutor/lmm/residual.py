@@ -24,13 +24,12 @@ The rows of a subject need not be adjacent in the data: each row points at its p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from .deviance import Deviance, make_deviance
 from .terms import ReTerms
 
 __all__ = [
@@ -172,7 +171,7 @@ def var_ident(by: str) -> VarIdent:
     Notes
     -----
     ``Var(e_j) = sigma^2 delta_s^2`` for row j in stratum s, ``delta = 1`` for the first stratum
-    (in order of appearance in the data, as nlme), so ``sigma`` is the first stratum's residual SD
+    (in order of appearance once the rows are sorted by subject, as nlme), so ``sigma`` is the first stratum's residual SD
     and ``fit.variance_params`` holds the ratios ``delta_s``, as
     ``coef(m$modelStruct$varStruct, unconstrained = FALSE)`` with nlme's
     ``varIdent(form = ~ 1 | by)``.
@@ -281,26 +280,28 @@ class ResidualModel:
             out = out - b[:, None] * values[np.maximum(self.prev, 0)]
         return out
 
-    def whitened_deviance(
-        self, y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool, params: np.ndarray
-    ) -> tuple[Deviance, float] | None:
-        """lmer's deviance function on the whitened y, X and Z, and log|L| (None: singular)."""
-        found = self.weights(params)
-        if found is None:
-            return None
-        a, b, logdet = found
-        terms = tuple(
-            replace(term, columns=self.whiten(term.columns, a, b)) for term in reterms.terms
-        )
-        deviance = make_deviance(self.whiten(y, a, b), self.whiten(x, a, b), ReTerms(terms), reml)
-        return deviance, logdet
-
     # -- printing as nlme prints it ---------------------------------------------------------------
+    @property
+    def arma_form(self) -> bool:
+        """nlme fits corAR1 over an integer time with gaps as ARMA(1,0) (printed so, "Phi1")."""
+        has = self._has_prev
+        return isinstance(self.correlation, CorAR1) and bool(np.any(self.gap[has] != 1.0))
+
+    @property
+    def title(self) -> str:
+        return "ARMA(1,0)" if self.arma_form else self.correlation.title
+
+    @property
+    def phi_label(self) -> str:
+        return "Phi1" if self.arma_form else "Phi"
+
     def formula_text(self) -> tuple[str, str]:
         """The correlation's and the variance function's formulas as nlme prints them."""
         cor = ""
         if self.correlation is not None:
-            cor = f"~{self.correlation.time or 1} | {self.group}"
+            # lme4 names (1 | school/pid)'s inner factor pid:school; nlme writes school/pid
+            group = "/".join(reversed(self.group.split(":")))
+            cor = f"~{self.correlation.time or 1} | {group}"
         var = f"~1 | {self.variance.by}" if self.variance is not None else ""
         return cor, var
 
@@ -379,8 +380,18 @@ def _predecessors(codes: np.ndarray, time: np.ndarray | None, group: str, name: 
     return prev, gap
 
 
-def _strata(series: pd.Series, by: str) -> tuple[tuple, np.ndarray]:
-    codes, uniques = pd.factorize(series, sort=False)  # order of appearance, as nlme
+def _group_order(reterms: ReTerms) -> np.ndarray:
+    """The rows sorted (stably) by the grouping factors, outermost first: nlme's order."""
+    by_factor = {}
+    for term in sorted(reterms.terms, key=lambda t: -t.nlev):  # innermost first
+        by_factor.setdefault(term.factor_name, term.codes)
+    return np.lexsort(list(by_factor.values()))  # the last key (outermost) sorts first
+
+
+def _strata(series: pd.Series, by: str, order: np.ndarray) -> tuple[tuple, np.ndarray]:
+    # nlme takes the strata in order of appearance once the rows are sorted by group
+    _, uniques = pd.factorize(series.iloc[order], sort=False)
+    codes = pd.Index(uniques).get_indexer(series)
     counts = np.bincount(codes, minlength=len(uniques))
     single = [uniques[k] for k in np.flatnonzero(counts < 2)]
     if single:
@@ -433,7 +444,8 @@ def build_residual_model(
     strata: tuple = ()
     stratum = np.zeros(n, dtype=np.intp)
     if variance is not None:
-        strata, stratum = _strata(data.loc[rows, variance.by], variance.by)
+        column = data.loc[rows, variance.by]
+        strata, stratum = _strata(column, variance.by, _group_order(reterms))
     names = []
     if correlation is not None:
         names.append("Phi")

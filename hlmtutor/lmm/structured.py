@@ -21,11 +21,19 @@ from .. import _rprint as rp
 from .. import _satterthwaite as sat
 from ._blas import single_threaded
 from ._warn import warn
-from .deviance import LOG_2PI, Deviance
+from .deviance import LOG_2PI, Deviance, _per_level_sums, _rest_blocks, _scaling
 from .fit import _identifiability
 from .frame import ModelFrame, model_frame
 from .inference import VarparCovariance
-from .optimize import OPTIMIZERS, optimize_theta
+from .optimize import (
+    OPTIMIZERS,
+    Optimum,
+    _check_boundary,
+    _polish,
+    _restart_edge,
+    _run,
+    check_convergence,
+)
 from .residual import ResidualModel, build_residual_model, structure_columns
 from .result import LmerResult
 from .terms import ReTerms, build_terms
@@ -33,29 +41,159 @@ from .terms import ReTerms, build_terms
 __all__ = ["StructuredLmerResult", "lmer_structured"]
 
 
-def _criterion(frame: ModelFrame, reterms: ReTerms, model: ResidualModel, reml: bool):
-    """The REML criterion / ML deviance of (theta, structure parameters)."""
-    k = reterms.n_theta
-    y, x = frame.y, frame.X
-    cache: dict[bytes, tuple[Deviance, float] | None] = {}
+class WhitenedProblem:
+    """lmer's deviance function on the data whitened at given structure parameters.
 
-    def deviance_at(params: np.ndarray) -> tuple[Deviance, float] | None:
+    y and X are centred and scaled once, on the user's data, as lmer's deviance does (the
+    whitening is linear, so whitening the centred data is centring the whitened data: the
+    intercept column whitens to the vector ``L^-1 1`` that the shift multiplies); then every
+    evaluation whitens one stacked matrix [X B, (y - shift) / scale, Z's columns] and forms the
+    per-subject cross-products from it, O(n).
+    """
+
+    def __init__(self, frame: ModelFrame, reterms: ReTerms, model: ResidualModel, reml: bool):
+        self.reterms = reterms
+        self.model = model
+        self.reml = reml
+        self.scaling = _scaling(frame.y, frame.X)
+        sc = self.scaling
+        self.p = frame.X.shape[1]
+        columns = [frame.X @ sc.b, ((frame.y - sc.shift) / sc.scale)[:, None]]
+        columns += [term.columns for term in reterms.terms]
+        self.stacked = np.ascontiguousarray(np.column_stack(columns))
+        self._cache: dict[bytes, tuple[Deviance, float] | None] = {}
+
+    def __call__(self, params: np.ndarray) -> tuple[Deviance, float] | None:
+        """(lmer's deviance of theta on the whitened data, log|L|); None where singular."""
         key = np.asarray(params, dtype=float).tobytes()
-        if key not in cache:
-            if len(cache) > 8:
-                cache.pop(next(iter(cache)))
-            cache[key] = model.whitened_deviance(y, x, reterms, reml, params)
-        return cache[key]
+        if key not in self._cache:
+            if len(self._cache) > 8:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = self._build(np.asarray(params, dtype=float))
+        return self._cache[key]
+
+    def _build(self, params: np.ndarray) -> tuple[Deviance, float] | None:
+        found = self.model.weights(params)
+        if found is None:
+            return None
+        a, b, logdet = found
+        white = self.model.whiten(self.stacked, a, b)
+        p = self.p
+        at = p + 1
+        terms = []
+        for term in self.reterms.terms:
+            terms.append(replace(term, columns=white[:, at : at + term.q]))
+            at += term.q
+        return _deviance_of_scaled(white[:, : p + 1], ReTerms(tuple(terms)), self.reml,
+                                   self.scaling), logdet  # fmt: skip
+
+
+def _deviance_of_scaled(a: np.ndarray, reterms: ReTerms, reml: bool, scaling) -> Deviance:
+    """``make_deviance`` from the already scaled [X B, y_c] (the cross-products, O(n))."""
+    n, p1 = a.shape
+    first = reterms.terms[0]
+    a11 = _per_level_sums(first.codes, first.nlev, first.columns, first.columns)
+    z1a = _per_level_sums(first.codes, first.nlev, first.columns, a)
+    rest = _rest_blocks(reterms, a) if len(reterms.terms) > 1 else None
+    fast = None
+    if rest is None and first.q == 1:
+        fast = (np.ascontiguousarray(a11[:, 0, 0]), np.ascontiguousarray(z1a[:, 0, :]))
+    elif rest is None and first.q == 2:
+        fast = tuple(
+            np.ascontiguousarray(v)
+            for v in (a11[:, 0, 0], a11[:, 1, 0], a11[:, 1, 1], z1a[:, 0, :], z1a[:, 1, :])
+        )
+    return Deviance(
+        n=n,
+        p=p1 - 1,
+        reml=bool(reml),
+        reterms=reterms,
+        scaling=scaling,
+        a11=a11,
+        z1a=z1a,
+        ata=a.T @ a,
+        rest=rest,
+        fast=fast,
+    )
+
+
+def _criterion(frame: ModelFrame, reterms: ReTerms, model: ResidualModel, reml: bool):
+    """The REML criterion / ML deviance of (theta, structure parameters), and the problem."""
+    k = reterms.n_theta
+    problem = WhitenedProblem(frame, reterms, model, reml)
 
     def fn(values: np.ndarray) -> float:
-        found = deviance_at(values[k:])
+        found = problem(values[k:])
         if found is None:
             return np.inf
         deviance, logdet = found
         value = deviance(values[:k]) + 2.0 * logdet
         return value if np.isfinite(value) else np.inf
 
-    return fn, deviance_at
+    return fn, problem
+
+
+EDGE = 8.0  # |unconstrained value| beyond which a structure parameter is at the edge of its range
+
+
+def _checks(fn, x: np.ndarray, lower: np.ndarray, names: tuple[str, ...]):
+    """lme4's checkConv over theta and the structure parameters that are not at the edge of
+    their range. Like a variance at 0, phi -> 0 (CAR(1)) or phi -> +-1, or a ratio -> 0, sends
+    an unconstrained parameter to +-inf where the criterion is flat in it: lme4's Hessian test
+    would call that a failure, where it is a boundary fit; the fit is checked in the others."""
+    k = len(x) - len(names)
+    edge = [k + j for j in range(len(names)) if abs(x[k + j]) > EDGE]
+    if not edge:
+        return check_convergence(fn, x, lower)
+    free = np.array([i for i in range(len(x)) if i not in edge], dtype=int)
+
+    def restricted(values):
+        full = x.copy()
+        full[free] = values
+        return fn(full)
+
+    singular, converged, messages, _, _ = check_convergence(restricted, x[free], lower[free])
+    messages = [
+        "boundary fit: the residual structure's "
+        f"{', '.join(names[i - k] for i in edge)} sits at the edge of its range (phi near 0 or "
+        "+-1, or an SD ratio near 0): the data give no evidence for that part of the structure",
+        *messages,
+    ]
+    return singular, converged, messages, None, None
+
+
+def _optimize(
+    fn, start: np.ndarray, lower: np.ndarray, method: str, scales, names: tuple[str, ...]
+) -> Optimum:
+    """lme4's run, edge restart, boundary check and convergence check; the engine's extra runs
+    in scaled coordinates (``optimize._polish``) only when the checks fail, as a fit with a
+    structure costs an O(n) whitening per evaluation."""
+    theta, feval, message = _run(fn, start, lower, method)
+    if _restart_edge(fn, theta, lower):
+        theta, more, message = _run(fn, theta, lower, method)
+        feval += more
+    theta, fval = _check_boundary(fn, theta, fn(theta), lower)
+    checks = _checks(fn, theta, lower, names)
+    if not checks[1]:
+        theta, fval, more = _polish(fn, theta, fval, lower, method, scales, start)
+        feval += more
+        checks = _checks(fn, theta, lower, names)
+    singular, converged, messages, grad, hess = checks
+    if not np.isfinite(fval):
+        converged = False
+        messages = [f"the criterion is not finite at the optimum ({message})", *messages]
+    return Optimum(
+        theta=theta,
+        fval=float(fval),
+        feval=feval,
+        optimizer=method,
+        message=message,
+        singular=singular,
+        converged=converged,
+        messages=tuple(messages),
+        gradient=grad,
+        hessian=hess,
+    )
 
 
 def _fit(
@@ -71,7 +209,7 @@ def _fit(
     k = reterms.n_theta
     lower = np.r_[reterms.lower, np.full(model.n_params, -np.inf)]
     scales = np.r_[reterms.theta_scales(), np.ones(model.n_params)]
-    optimum = optimize_theta(fn, start, lower, optimizer, scales)
+    optimum = _optimize(fn, start, lower, optimizer, scales, model.names)
     params = optimum.theta[k:].copy()
     found = deviance_at(params)
     if found is None:  # pragma: no cover - the optimizer never returns an infinite point
@@ -258,12 +396,19 @@ class StructuredLmerResult(LmerResult):
     @cached_property
     @single_threaded
     def _varpar_covariance(self) -> VarparCovariance:
+        """lmerTest's A and Jacobian over (theta, structure parameters, sigma). A structure
+        parameter at the edge of its range (see ``_checks``) is held at its estimate, as a
+        boundary fit's variance is: the criterion is flat in it there."""
         k = self.reterms.n_theta
-        m = self.residual_model.n_params
-        _, deviance_at = _criterion(self.frame, self.reterms, self.residual_model, self.REML)
+        params = self.structure_params
+        free = np.flatnonzero(np.abs(params) <= EDGE)
+        m = len(free)
+        _, problem = _criterion(self.frame, self.reterms, self.residual_model, self.REML)
 
         def split(varpar):
-            found = deviance_at(varpar[k : k + m])
+            structure = params.copy()
+            structure[free] = varpar[k : k + m]
+            found = problem(structure)
             if found is None:
                 raise np.linalg.LinAlgError("the residual structure is singular")
             return found, np.r_[varpar[:k], varpar[-1]]
@@ -276,7 +421,7 @@ class StructuredLmerResult(LmerResult):
             (dev, _), vp = split(varpar)
             return dev.vcov_beta(vp)
 
-        varpar = np.r_[self.optimum.theta, self.structure_params, self.sigma]
+        varpar = np.r_[self.optimum.theta, params[free], self.sigma]
         hess = sat.hessian(varpar_deviance, varpar)
         a, notes = sat.varpar_covariance(hess)
         p = self.deviance_function.p
@@ -357,10 +502,10 @@ def structure_lines(result: StructuredLmerResult) -> list[str]:
     if model.correlation is not None:
         phi = result.correlation_params["Phi"]
         lines += [
-            f"Correlation Structure: {model.correlation.title}",
+            f"Correlation Structure: {model.title}",
             f" Formula: {cor_formula} ",
             " Parameter estimate(s):",
-            *rp.print_named(["Phi"], rp.r_format([phi], 7)),
+            *rp.print_named([model.phi_label], rp.r_format([phi], 7)),
         ]
     if model.variance is not None:
         ratios = result.variance_params
