@@ -230,6 +230,12 @@ def test_summary_prints_the_structure_as_nlme(name):
     assert any(line.startswith("Fixed effects:") for line in ours)
 
 
+def test_notebook_summary_shows_the_structure():
+    page = fit("sim_ar1_wave_varwave").summary()._repr_html_()
+    assert page.index("Residual structure") < page.index("Fixed effects")
+    assert "Correlation Structure: ARMA(1,0)" in page and "Variance function:" in page
+
+
 def test_satterthwaite_df_of_a_between_subject_effect():
     """Orthodont, random intercepts + AR(1): Sex varies between the 27 boys and girls only, so
     its df is near nlme's containment df (27 - 2 = 25). age varies within children; its
@@ -381,8 +387,10 @@ def test_rows_missing_a_structure_column_are_dropped_with_a_count():
     data = _toy()
     data["g"] = data["g"].astype(object)
     data.loc[[3, 7], "g"] = None
-    with pytest.warns(UserWarning, match=r"2 row\(s\) with a missing value in g"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         result = lmer("y ~ t + (1 | id)", data, variance=var_ident(by="g"))
+    assert any("2 row(s) with a missing value in g" in str(w.message) for w in caught)
     assert result.nobs == len(data) - 2
 
 

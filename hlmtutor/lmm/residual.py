@@ -50,7 +50,7 @@ MIN_INNOVATION = 1e-12
 # -- the structures a reader asks for ------------------------------------------------------------
 @dataclass(frozen=True)
 class CorAR1:
-    """AR(1) residual correlation within a subject (nlme's ``corAR1``); see :func:`cor_ar1`."""
+    """AR(1) residual correlation within a subject (nlme's ``corAR1``); see ``cor_ar1``."""
 
     time: str | None = None
 
@@ -70,7 +70,7 @@ class CorAR1:
 
 @dataclass(frozen=True)
 class CorCAR1:
-    """Continuous-time AR(1) residual correlation (nlme's ``corCAR1``); see :func:`cor_car1`."""
+    """Continuous-time AR(1) residual correlation (nlme's ``corCAR1``); see ``cor_car1``."""
 
     time: str
 
@@ -90,7 +90,7 @@ class CorCAR1:
 
 @dataclass(frozen=True)
 class VarIdent:
-    """A residual SD per stratum (nlme's ``varIdent``); see :func:`var_ident`."""
+    """A residual SD per stratum (nlme's ``varIdent``); see ``var_ident``."""
 
     by: str
 

@@ -11,6 +11,7 @@ lmer's on the data whitened at the estimated structure, so fixed effects, random
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -36,6 +37,7 @@ from .optimize import (
 )
 from .residual import ResidualModel, build_residual_model, structure_columns
 from .result import LmerResult
+from .summary import LmerSummary, summary_lines
 from .terms import ReTerms, build_terms
 
 __all__ = ["StructuredLmerResult", "lmer_structured"]
@@ -278,7 +280,7 @@ def lmer_structured(
     start,
     checks: str,
 ) -> StructuredLmerResult:
-    """``lmer`` with residual structures: see :func:`hlmtutor.lmer`."""
+    """``lmer`` with residual structures: see :func:`~hlmtutor.lmm.fit.lmer`."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(
             f"optimizer must be one of {OPTIMIZERS} for a model with a residual structure, "
@@ -327,10 +329,10 @@ def lmer_structured(
 
 @dataclass(frozen=True, eq=False)
 class StructuredLmerResult(LmerResult):
-    """A linear mixed model with nlme's residual structures (returned by :func:`hlmtutor.lmer`
-    with ``correlation=`` or ``variance=``).
+    """A linear mixed model with nlme's residual structures (returned by
+    :func:`~hlmtutor.lmm.fit.lmer` with ``correlation=`` or ``variance=``).
 
-    Everything an :class:`~hlmtutor.LmerResult` has, plus ``correlation_params`` and
+    Everything an :class:`~hlmtutor.lmm.result.LmerResult` has, plus ``correlation_params`` and
     ``variance_params``. ``sigma`` is the residual SD of the first stratum (all rows without
     ``var_ident``); ``deviance_function`` is lmer's criterion of theta on the data whitened at
     the estimated structure.
@@ -511,13 +513,11 @@ class StructuredLmerResult(LmerResult):
 
     def summary(self, data_name: str = "data"):
         """lmerTest's summary with nlme's block on the residual structure after the random
-        effects (see :meth:`LmerResult.summary`)."""
-        from .summary import LmerSummary, summary_lines
-
+        effects (see :meth:`~hlmtutor.lmm.result.LmerResult.summary`)."""
         lines = summary_lines(self, data_name)
         at = next(i for i, line in enumerate(lines) if line.startswith("Number of obs"))
         lines = lines[: at + 1] + ["", *self.structure_lines()] + lines[at + 1 :]
-        return LmerSummary(self, data_name, tuple(lines))
+        return StructuredSummary(self, data_name, tuple(lines))
 
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"
@@ -528,6 +528,17 @@ class StructuredLmerResult(LmerResult):
             f"<StructuredLmerResult {self.formula!r} fit by {kind}: {self.nobs} obs; "
             f"{', '.join(parts)}>"
         )
+
+
+@dataclass(frozen=True)
+class StructuredSummary(LmerSummary):
+    """lmerTest's summary with nlme's residual-structure block (text and HTML)."""
+
+    def _repr_html_(self) -> str:
+        block = html.escape("\n".join(self.result.structure_lines()))
+        section = f"<p><strong>Residual structure</strong> (nlme's)</p>\n<pre>{block}</pre>\n"
+        marker = "<p><strong>Fixed effects</strong>"
+        return super()._repr_html_().replace(marker, section + marker, 1)
 
 
 def structure_lines(result: StructuredLmerResult) -> list[str]:
