@@ -399,3 +399,44 @@ def test_profile_intervals_are_not_offered():
         fit("ortho_ar1").confint(method="profile")
     wald = fit("ortho_ar1").confint()
     assert np.all(np.isfinite(wald.loc["age"]))
+
+
+def test_criterion_at_the_estimates_is_the_fitted_criterion():
+    """REMLcrit: the criterion of (theta, structure) at the estimates is the optimum's value."""
+    ours = fit("sim_ar1_wave_varwave")
+    assert ours.criterion(ours.theta) == pytest.approx(ours.reml_criterion, abs=1e-9)
+    assert ours.reml_criterion == pytest.approx(-2 * ours.loglik, rel=1e-12)
+    moved = ours.structure_params + 0.1
+    assert ours.criterion(ours.theta, moved) > ours.reml_criterion
+
+
+def test_type_iii_anova_of_a_structured_fit():
+    """lmerTest's anova(m) on the structured fit: F of a one-column term is its t squared."""
+    ours = fit("sim_ar1_wave_varwave")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = anova(ours)
+    row = table.loc["wave:trt"]
+    assert row["F value"] == pytest.approx(ours.fixef.loc["wave:trt", "t value"] ** 2, rel=1e-9)
+    assert row["DenDF"] == pytest.approx(ours.fixef.loc["wave:trt", "df"], rel=1e-6)
+
+
+def test_var_ident_alone_with_crossed_factors():
+    """varIdent scales rows only, so crossed factors are fine without a correlation."""
+    data = _toy()
+    data["rater"] = np.tile(["r1", "r2", "r3"], len(data) // 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = lmer("y ~ t + (1 | id) + (1 | rater)", data, variance=var_ident(by="g"))
+    assert set(result.variance_params) == {"a", "b"}
+    assert result.npar == 2 + 2 + 1 + 1
+
+
+def test_start_and_optimizer_are_checked():
+    data = _toy()
+    with pytest.raises(
+        ValueError, match=r"start must hold 2 values: theta .* \(id.\(Intercept\), Phi\)"
+    ):
+        lmer("y ~ t + (1 | id)", data, correlation=cor_ar1(), start=[1.0])
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        lmer("y ~ t + (1 | id)", data, correlation=cor_ar1(), optimizer=None, start=[1.0, 0.0])
