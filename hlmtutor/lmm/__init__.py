@@ -20,7 +20,7 @@ module         produces                                                lme4 / lm
 ``fit``        ``lmer``: the steps in order                             lmer
 ``residual``   nlme's residual structures on the rows, and the          corAR1, corCAR1, varIdent
                whitening by L_i^-1
-``structured`` ``StructuredLmerResult``: lmer on whitened data,          nlme's lme(correlation =,
+``structured`` ``StructuredLmerResult``: lmer on whitened data,        nlme's lme(correlation =,
                structure parameters optimised with theta                weights =)
 ============== ======================================================= ==========================
 
