@@ -24,7 +24,7 @@ from ._blas import single_threaded
 from ._warn import warn
 from .deviance import LOG_2PI, Deviance, _rest_blocks, _scaling
 from .fit import _identifiability
-from .frame import ModelFrame, model_frame
+from .frame import ModelFrame, level_label, model_frame
 from .inference import VarparCovariance
 from .optimize import (
     OPTIMIZERS,
@@ -561,6 +561,8 @@ def structure_lines(result: StructuredLmerResult) -> list[str]:
             " Structure: Different standard deviations per stratum",
             f" Formula: {var_formula} ",
             " Parameter estimates:",
-            *rp.print_named([str(s) for s in ratios], rp.r_format(list(ratios.values()), 7)),
+            *rp.print_named(
+                [level_label(s) for s in ratios], rp.r_format(list(ratios.values()), 7)
+            ),
         ]
     return lines
