@@ -146,14 +146,18 @@ def test_random_effect_sds_match_nlme(name):
     """sqrt(diag(sigma^2 * as.matrix(m$modelStruct$reStruct)[[g]])) and its correlations."""
     ours = fit(name).vc
     ref = pd.read_csv(REF / f"{name}_resd.csv")
+    # nlme names the inner factor of school/pid "pid" (lme4 "pid:school"), and a pdDiag block
+    # one group (lme4's (Days || Subject) gives Subject and Subject.1)
+    factor = ours["grp"].str.split(":").str[0].str.replace(r"\.\d+$", "", regex=True)
     for _, row in ref.iterrows():
-        # nlme names the inner factor of school/pid "pid"; lme4 "pid:school"
-        grp = ours[ours["grp"].str.split(":").str[0] == row["grp"]]
+        grp = ours[factor == row["grp"]]
         sd = grp.loc[(grp["var1"] == row["var"]) & (grp["var2"] == ""), "sdcor"]
         assert float(sd.iloc[0]) == pytest.approx(row["sd"], rel=5e-3, abs=1e-4)
-        if row["var"] != "(Intercept)":
-            corr = grp.loc[grp["var2"] == row["var"], "sdcor"]
+        corr = grp.loc[grp["var2"] == row["var"], "sdcor"]
+        if row["var"] != "(Intercept)" and len(corr):
             assert float(corr.iloc[0]) == pytest.approx(row["corr_with_first"], abs=5e-3)
+        elif row["var"] != "(Intercept)":  # uncorrelated by construction, as pdDiag
+            assert row["corr_with_first"] == 0
 
 
 @pytest.mark.parametrize("name", ["ortho_ar1", "sim_ar1_wave_varwave", "sim_car1_vargroup"])
@@ -230,6 +234,12 @@ def test_summary_prints_the_structure_as_nlme(name):
     assert any(line.startswith("Fixed effects:") for line in ours)
 
 
+def test_notebook_summary_shows_the_structure():
+    page = fit("sim_ar1_wave_varwave").summary()._repr_html_()
+    assert page.index("Residual structure") < page.index("Fixed effects")
+    assert "Correlation Structure: ARMA(1,0)" in page and "Variance function:" in page
+
+
 def test_satterthwaite_df_of_a_between_subject_effect():
     """Orthodont, random intercepts + AR(1): Sex varies between the 27 boys and girls only, so
     its df is near nlme's containment df (27 - 2 = 25). age varies within children; its
@@ -284,6 +294,15 @@ def test_a_structure_parameter_at_its_edge_is_a_boundary_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.all(np.isfinite(ours.fixef["df"]))
+
+
+def test_structure_at_its_null_is_lmer():
+    """At phi = 0 and ratios 1 the criterion is lmer's (lme4's REMLcrit at the same theta)."""
+    ours = fit("sim_ar1_wave_varwave")
+    plain = lmer("y ~ wave * trt + (1 | id)", _data("sim_waves.csv"))
+    null = np.zeros(len(ours.structure_params))  # u = 0: phi = 0; log ratios 0
+    for theta in (plain.theta, ours.theta, np.array([0.5])):
+        assert ours.criterion(theta, null) == pytest.approx(plain.criterion(theta), abs=1e-8)
 
 
 def test_predict_and_fitted_agree():
@@ -381,8 +400,10 @@ def test_rows_missing_a_structure_column_are_dropped_with_a_count():
     data = _toy()
     data["g"] = data["g"].astype(object)
     data.loc[[3, 7], "g"] = None
-    with pytest.warns(UserWarning, match=r"2 row\(s\) with a missing value in g"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         result = lmer("y ~ t + (1 | id)", data, variance=var_ident(by="g"))
+    assert any("2 row(s) with a missing value in g" in str(w.message) for w in caught)
     assert result.nobs == len(data) - 2
 
 
@@ -391,3 +412,44 @@ def test_profile_intervals_are_not_offered():
         fit("ortho_ar1").confint(method="profile")
     wald = fit("ortho_ar1").confint()
     assert np.all(np.isfinite(wald.loc["age"]))
+
+
+def test_criterion_at_the_estimates_is_the_fitted_criterion():
+    """REMLcrit: the criterion of (theta, structure) at the estimates is the optimum's value."""
+    ours = fit("sim_ar1_wave_varwave")
+    assert ours.criterion(ours.theta) == pytest.approx(ours.reml_criterion, abs=1e-9)
+    assert ours.reml_criterion == pytest.approx(-2 * ours.loglik, rel=1e-12)
+    moved = ours.structure_params + 0.1
+    assert ours.criterion(ours.theta, moved) > ours.reml_criterion
+
+
+def test_type_iii_anova_of_a_structured_fit():
+    """lmerTest's anova(m) on the structured fit: F of a one-column term is its t squared."""
+    ours = fit("sim_ar1_wave_varwave")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = anova(ours)
+    row = table.loc["wave:trt"]
+    assert row["F value"] == pytest.approx(ours.fixef.loc["wave:trt", "t value"] ** 2, rel=1e-9)
+    assert row["DenDF"] == pytest.approx(ours.fixef.loc["wave:trt", "df"], rel=1e-6)
+
+
+def test_var_ident_alone_with_crossed_factors():
+    """varIdent scales rows only, so crossed factors are fine without a correlation."""
+    data = _toy()
+    data["rater"] = np.tile(["r1", "r2", "r3"], len(data) // 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = lmer("y ~ t + (1 | id) + (1 | rater)", data, variance=var_ident(by="g"))
+    assert set(result.variance_params) == {"a", "b"}
+    assert result.npar == 2 + 2 + 1 + 1
+
+
+def test_start_and_optimizer_are_checked():
+    data = _toy()
+    with pytest.raises(
+        ValueError, match=r"start must hold 2 values: theta .* \(id.\(Intercept\), Phi\)"
+    ):
+        lmer("y ~ t + (1 | id)", data, correlation=cor_ar1(), start=[1.0])
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        lmer("y ~ t + (1 | id)", data, correlation=cor_ar1(), optimizer=None, start=[1.0, 0.0])

@@ -112,10 +112,12 @@ def lmer(
         observations, is an error; "warning" fits anyway with a warning, "ignore" silently.
     correlation : CorAR1 or CorCAR1, optional
         nlme's residual correlation within the innermost grouping factor:
-        :func:`hlmtutor.cor_ar1` or :func:`hlmtutor.cor_car1` (nlme's ``lme(...,
-        correlation = corAR1(...))``). The fit is then a ``StructuredLmerResult``.
+        :func:`~hlmtutor.lmm.residual.cor_ar1` or :func:`~hlmtutor.lmm.residual.cor_car1`
+        (nlme's ``lme(..., correlation = corAR1(...))``). The fit is then a
+        ``StructuredLmerResult``.
     variance : VarIdent, optional
-        A residual SD per stratum, :func:`hlmtutor.var_ident` (nlme's ``weights = varIdent()``).
+        A residual SD per stratum, :func:`~hlmtutor.lmm.residual.var_ident` (nlme's
+        ``weights = varIdent()``).
         With either structure, ``start`` (if given) holds theta followed by the structure's
         parameters on nlme's unconstrained scale.
 

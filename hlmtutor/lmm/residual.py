@@ -24,7 +24,7 @@ The rows of a subject need not be adjacent in the data: each row points at its p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -50,7 +50,7 @@ MIN_INNOVATION = 1e-12
 # -- the structures a reader asks for ------------------------------------------------------------
 @dataclass(frozen=True)
 class CorAR1:
-    """AR(1) residual correlation within a subject (nlme's ``corAR1``); see :func:`cor_ar1`."""
+    """AR(1) residual correlation within a subject (nlme's ``corAR1``); see ``cor_ar1``."""
 
     time: str | None = None
 
@@ -70,7 +70,7 @@ class CorAR1:
 
 @dataclass(frozen=True)
 class CorCAR1:
-    """Continuous-time AR(1) residual correlation (nlme's ``corCAR1``); see :func:`cor_car1`."""
+    """Continuous-time AR(1) residual correlation (nlme's ``corCAR1``); see ``cor_car1``."""
 
     time: str
 
@@ -90,7 +90,7 @@ class CorCAR1:
 
 @dataclass(frozen=True)
 class VarIdent:
-    """A residual SD per stratum (nlme's ``varIdent``); see :func:`var_ident`."""
+    """A residual SD per stratum (nlme's ``varIdent``); see ``var_ident``."""
 
     by: str
 
@@ -228,6 +228,28 @@ class ResidualModel:
     def _has_prev(self) -> np.ndarray:
         return self.prev >= 0
 
+    @cached_property
+    def _prev_safe(self) -> np.ndarray:
+        return np.maximum(self.prev, 0)
+
+    @cached_property
+    def contiguous(self) -> bool:
+        """Each row's predecessor is the row just above it (rows sorted by subject and time)."""
+        rows = np.flatnonzero(self._has_prev)
+        return bool(np.all(self.prev[rows] == rows - 1))
+
+    @cached_property
+    def _gaps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct gaps (few for positions or waves), each row's, and their counts."""
+        values, inverse, counts = np.unique(
+            self.gap[self._has_prev], return_inverse=True, return_counts=True
+        )
+        return values, inverse, counts
+
+    @cached_property
+    def _stratum_counts(self) -> np.ndarray:
+        return np.bincount(self.stratum, minlength=max(len(self.strata), 1))
+
     # -- parameters ------------------------------------------------------------------------
     def phi(self, params: np.ndarray) -> float | None:
         return None if self.correlation is None else self.correlation.phi(params[0])
@@ -250,35 +272,54 @@ class ResidualModel:
         """(a, b, log|L|): the whitened row j is ``a_j v_j - b_j v_prev(j)``; None when the
         correlation is so close to +-1 that the whitening is singular."""
         n = len(self.prev)
-        delta = self.ratios(params)[self.stratum] if self.variance is not None else np.ones(n)
-        logdet = float(np.sum(np.log(delta))) if self.variance is not None else 0.0
-        a = 1.0 / delta
+        if self.variance is not None:
+            ratios = self.ratios(params)
+            delta = ratios[self.stratum]
+            logdet = float(self._stratum_counts @ np.log(ratios))
+            a = 1.0 / delta
+        else:
+            delta = None
+            logdet = 0.0
+            a = np.ones(n)
         b = np.zeros(n)
         if self.correlation is not None:
             phi = self.phi(params)
-            has = self._has_prev
-            rho = np.power(phi, self.gap[has])
-            innovation = 1.0 - rho * rho
+            gaps, inverse, counts = self._gaps
+            rho_gap = np.power(phi, gaps)  # one power per distinct gap
+            innovation = 1.0 - rho_gap * rho_gap
             if not np.all(innovation > MIN_INNOVATION):
                 return None
-            s = np.sqrt(innovation)
+            s_gap = np.sqrt(innovation)
+            has = self._has_prev
+            s = s_gap[inverse]
             a[has] = a[has] / s
-            b[has] = rho / (delta[self.prev[has]] * s)
-            logdet += 0.5 * float(np.sum(np.log(innovation)))
+            b_has = (rho_gap / s_gap)[inverse]
+            if delta is not None:
+                b_has = b_has / delta[self.prev[has]]
+            b[has] = b_has
+            logdet += 0.5 * float(counts @ np.log(innovation))
         return a, b, logdet
 
     def whiten(self, values: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """L^-1 applied to the rows of ``values`` (n,) or (n, k)."""
         values = np.asarray(values, dtype=float)
-        if values.ndim == 1:
-            out = a * values
-            if self.correlation is not None:
-                out = out - b * values[np.maximum(self.prev, 0)]
+        matrix = values.ndim == 2
+        out = (a[:, None] if matrix else a) * values
+        if self.correlation is None:
             return out
-        out = a[:, None] * values
-        if self.correlation is not None:
-            out = out - b[:, None] * values[np.maximum(self.prev, 0)]
+        if self.contiguous:  # b is 0 on first rows
+            out[1:] -= (b[1:, None] if matrix else b[1:]) * values[:-1]
+        else:
+            out -= (b[:, None] if matrix else b) * values[self._prev_safe]
         return out
+
+    def permuted(self, order: np.ndarray) -> ResidualModel:
+        """The same structure on the rows ``order`` (a permutation of the rows)."""
+        position = np.empty_like(order)
+        position[order] = np.arange(len(order))
+        prev = self.prev[order]
+        prev = np.where(prev >= 0, position[np.maximum(prev, 0)], -1)
+        return replace(self, prev=prev, gap=self.gap[order], stratum=self.stratum[order])
 
     # -- printing as nlme prints it ---------------------------------------------------------------
     @property

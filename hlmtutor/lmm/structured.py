@@ -11,6 +11,7 @@ lmer's on the data whitened at the estimated structure, so fixed effects, random
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -21,9 +22,9 @@ from .. import _rprint as rp
 from .. import _satterthwaite as sat
 from ._blas import single_threaded
 from ._warn import warn
-from .deviance import LOG_2PI, Deviance, _per_level_sums, _rest_blocks, _scaling
+from .deviance import LOG_2PI, Deviance, _rest_blocks, _scaling
 from .fit import _identifiability
-from .frame import ModelFrame, model_frame
+from .frame import ModelFrame, level_label, model_frame
 from .inference import VarparCovariance
 from .optimize import (
     OPTIMIZERS,
@@ -36,6 +37,7 @@ from .optimize import (
 )
 from .residual import ResidualModel, build_residual_model, structure_columns
 from .result import LmerResult
+from .summary import LmerSummary, summary_lines
 from .terms import ReTerms, build_terms
 
 __all__ = ["StructuredLmerResult", "lmer_structured"]
@@ -46,21 +48,27 @@ class WhitenedProblem:
 
     y and X are centred and scaled once, on the user's data, as lmer's deviance does (the
     whitening is linear, so whitening the centred data is centring the whitened data: the
-    intercept column whitens to the vector ``L^-1 1`` that the shift multiplies); then every
-    evaluation whitens one stacked matrix [X B, (y - shift) / scale, Z's columns] and forms the
-    per-subject cross-products from it, O(n).
+    intercept column whitens to the vector ``L^-1 1`` that the shift multiplies). The rows are
+    put in subject order once (the criterion depends on cross-products only, not on the order of
+    the rows), so a subject's rows are adjacent, each row's predecessor is the row above, and
+    the per-subject sums are sums over runs of rows. Every evaluation then whitens one stacked
+    matrix [X B, (y - shift) / scale, Z's columns] and forms the cross-products from it, O(n).
     """
 
     def __init__(self, frame: ModelFrame, reterms: ReTerms, model: ResidualModel, reml: bool):
-        self.reterms = reterms
-        self.model = model
         self.reml = reml
         self.scaling = _scaling(frame.y, frame.X)
         sc = self.scaling
         self.p = frame.X.shape[1]
+        first = reterms.terms[0]
+        order = np.argsort(first.codes, kind="stable")
+        self.model = model.permuted(order)
+        self.terms = tuple(replace(t, codes=t.codes[order]) for t in reterms.terms)
+        codes = first.codes[order]
+        self.starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
         columns = [frame.X @ sc.b, ((frame.y - sc.shift) / sc.scale)[:, None]]
         columns += [term.columns for term in reterms.terms]
-        self.stacked = np.ascontiguousarray(np.column_stack(columns))
+        self.stacked = np.ascontiguousarray(np.column_stack(columns)[order])
         self._cache: dict[bytes, tuple[Deviance, float] | None] = {}
 
     def __call__(self, params: np.ndarray) -> tuple[Deviance, float] | None:
@@ -81,40 +89,43 @@ class WhitenedProblem:
         p = self.p
         at = p + 1
         terms = []
-        for term in self.reterms.terms:
+        for term in self.terms:
             terms.append(replace(term, columns=white[:, at : at + term.q]))
             at += term.q
-        return _deviance_of_scaled(white[:, : p + 1], ReTerms(tuple(terms)), self.reml,
-                                   self.scaling), logdet  # fmt: skip
+        deviance = self._deviance(white[:, : p + 1], ReTerms(tuple(terms)))
+        return deviance, logdet
 
+    def _run_sums(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """sum over each subject's rows of left_i right_i' : (subjects, left cols, right cols)."""
+        return np.add.reduceat(left[:, :, None] * right[:, None, :], self.starts, axis=0)
 
-def _deviance_of_scaled(a: np.ndarray, reterms: ReTerms, reml: bool, scaling) -> Deviance:
-    """``make_deviance`` from the already scaled [X B, y_c] (the cross-products, O(n))."""
-    n, p1 = a.shape
-    first = reterms.terms[0]
-    a11 = _per_level_sums(first.codes, first.nlev, first.columns, first.columns)
-    z1a = _per_level_sums(first.codes, first.nlev, first.columns, a)
-    rest = _rest_blocks(reterms, a) if len(reterms.terms) > 1 else None
-    fast = None
-    if rest is None and first.q == 1:
-        fast = (np.ascontiguousarray(a11[:, 0, 0]), np.ascontiguousarray(z1a[:, 0, :]))
-    elif rest is None and first.q == 2:
-        fast = tuple(
-            np.ascontiguousarray(v)
-            for v in (a11[:, 0, 0], a11[:, 1, 0], a11[:, 1, 1], z1a[:, 0, :], z1a[:, 1, :])
+    def _deviance(self, a: np.ndarray, reterms: ReTerms) -> Deviance:
+        """``make_deviance``'s cross-products from the already scaled [X B, y_c]."""
+        n, p1 = a.shape
+        first = reterms.terms[0]
+        a11 = self._run_sums(first.columns, first.columns)
+        z1a = self._run_sums(first.columns, a)
+        rest = _rest_blocks(reterms, a) if len(reterms.terms) > 1 else None
+        fast = None
+        if rest is None and first.q == 1:
+            fast = (np.ascontiguousarray(a11[:, 0, 0]), np.ascontiguousarray(z1a[:, 0, :]))
+        elif rest is None and first.q == 2:
+            fast = tuple(
+                np.ascontiguousarray(v)
+                for v in (a11[:, 0, 0], a11[:, 1, 0], a11[:, 1, 1], z1a[:, 0, :], z1a[:, 1, :])
+            )
+        return Deviance(
+            n=n,
+            p=p1 - 1,
+            reml=bool(self.reml),
+            reterms=reterms,
+            scaling=self.scaling,
+            a11=a11,
+            z1a=z1a,
+            ata=a.T @ a,
+            rest=rest,
+            fast=fast,
         )
-    return Deviance(
-        n=n,
-        p=p1 - 1,
-        reml=bool(reml),
-        reterms=reterms,
-        scaling=scaling,
-        a11=a11,
-        z1a=z1a,
-        ata=a.T @ a,
-        rest=rest,
-        fast=fast,
-    )
 
 
 def _criterion(frame: ModelFrame, reterms: ReTerms, model: ResidualModel, reml: bool):
@@ -162,6 +173,31 @@ def _checks(fn, x: np.ndarray, lower: np.ndarray, names: tuple[str, ...]):
     return singular, converged, messages, None, None
 
 
+TOWARDS_EDGE = 3.0  # |unconstrained| beyond which the edge itself is tried
+AT_EDGE = 20.0  # the edge: phi within 2e-9 of 0 (CAR(1)) or of +-1, a ratio e^-20
+
+
+def _structure_edges(fn, x, fval, lower, method, n_structure):
+    """lme4's check.boundary for the structure's parameters: the criterion is flat towards the
+    edge of a parameter's range (phi -> 0 for CAR(1) on the logit scale), where the optimizer
+    crawls; a parameter on its way there is put at the edge, and the others re-optimised from
+    that point, if that fits better."""
+    k = len(x) - n_structure
+    evaluations = 0
+    for j in range(k, len(x)):
+        if abs(x[j]) <= TOWARDS_EDGE:
+            continue
+        trial = x.copy()
+        trial[j] = np.sign(x[j]) * AT_EDGE
+        if fn(trial) < fval:
+            found, count, _ = _run(fn, trial, lower, method)
+            evaluations += count
+            value = fn(found)
+            if value < fval:
+                x, fval = found, value
+    return x, fval, evaluations
+
+
 def _optimize(
     fn, start: np.ndarray, lower: np.ndarray, method: str, scales, names: tuple[str, ...]
 ) -> Optimum:
@@ -173,6 +209,8 @@ def _optimize(
         theta, more, message = _run(fn, theta, lower, method)
         feval += more
     theta, fval = _check_boundary(fn, theta, fn(theta), lower)
+    theta, fval, more = _structure_edges(fn, theta, fval, lower, method, len(names))
+    feval += more
     checks = _checks(fn, theta, lower, names)
     if not checks[1]:
         theta, fval, more = _polish(fn, theta, fval, lower, method, scales, start)
@@ -242,7 +280,7 @@ def lmer_structured(
     start,
     checks: str,
 ) -> StructuredLmerResult:
-    """``lmer`` with residual structures: see :func:`hlmtutor.lmer`."""
+    """``lmer`` with residual structures: see :func:`~hlmtutor.lmm.fit.lmer`."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(
             f"optimizer must be one of {OPTIMIZERS} for a model with a residual structure, "
@@ -291,10 +329,10 @@ def lmer_structured(
 
 @dataclass(frozen=True, eq=False)
 class StructuredLmerResult(LmerResult):
-    """A linear mixed model with nlme's residual structures (returned by :func:`hlmtutor.lmer`
-    with ``correlation=`` or ``variance=``).
+    """A linear mixed model with nlme's residual structures (returned by
+    :func:`~hlmtutor.lmm.fit.lmer` with ``correlation=`` or ``variance=``).
 
-    Everything an :class:`~hlmtutor.LmerResult` has, plus ``correlation_params`` and
+    Everything an :class:`~hlmtutor.lmm.result.LmerResult` has, plus ``correlation_params`` and
     ``variance_params``. ``sigma`` is the residual SD of the first stratum (all rows without
     ``var_ident``); ``deviance_function`` is lmer's criterion of theta on the data whitened at
     the estimated structure.
@@ -475,13 +513,11 @@ class StructuredLmerResult(LmerResult):
 
     def summary(self, data_name: str = "data"):
         """lmerTest's summary with nlme's block on the residual structure after the random
-        effects (see :meth:`LmerResult.summary`)."""
-        from .summary import LmerSummary, summary_lines
-
+        effects (see :meth:`~hlmtutor.lmm.result.LmerResult.summary`)."""
         lines = summary_lines(self, data_name)
         at = next(i for i, line in enumerate(lines) if line.startswith("Number of obs"))
         lines = lines[: at + 1] + ["", *self.structure_lines()] + lines[at + 1 :]
-        return LmerSummary(self, data_name, tuple(lines))
+        return StructuredSummary(self, data_name, tuple(lines))
 
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"
@@ -492,6 +528,17 @@ class StructuredLmerResult(LmerResult):
             f"<StructuredLmerResult {self.formula!r} fit by {kind}: {self.nobs} obs; "
             f"{', '.join(parts)}>"
         )
+
+
+@dataclass(frozen=True)
+class StructuredSummary(LmerSummary):
+    """lmerTest's summary with nlme's residual-structure block (text and HTML)."""
+
+    def _repr_html_(self) -> str:
+        block = html.escape("\n".join(self.result.structure_lines()))
+        section = f"<p><strong>Residual structure</strong> (nlme's)</p>\n<pre>{block}</pre>\n"
+        marker = "<p><strong>Fixed effects</strong>"
+        return super()._repr_html_().replace(marker, section + marker, 1)
 
 
 def structure_lines(result: StructuredLmerResult) -> list[str]:
@@ -514,6 +561,8 @@ def structure_lines(result: StructuredLmerResult) -> list[str]:
             " Structure: Different standard deviations per stratum",
             f" Formula: {var_formula} ",
             " Parameter estimates:",
-            *rp.print_named([str(s) for s in ratios], rp.r_format(list(ratios.values()), 7)),
+            *rp.print_named(
+                [level_label(s) for s in ratios], rp.r_format(list(ratios.values()), 7)
+            ),
         ]
     return lines

@@ -150,6 +150,10 @@ fit_lme("sleep_ar1_days_ml", "sleepstudy", "sleepstudy.csv",
         "Reaction ~ Days + (Days | Subject)", Reaction ~ Days, ~ Days | Subject,
         corAR1(form = ~ Days | Subject), REML = FALSE, cor = "ar1", cor_time = "Days")
 
+fit_lme("sleep_diag_ar1", "sleepstudy", "sleepstudy.csv", "Reaction ~ Days + (Days || Subject)",
+        Reaction ~ Days, list(Subject = pdDiag(~ Days)), corAR1(form = ~ Days | Subject),
+        cor = "ar1", cor_time = "Days")
+
 # -- Oxboys (mlmRev): AR(1) by occasion, quadratic growth with a random slope --------------------
 ox <- as.data.frame(mlmRev::Oxboys)
 ox$row <- seq_len(nrow(ox))
