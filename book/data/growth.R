@@ -21,7 +21,7 @@ suppressPackageStartupMessages({
   library(nlme)
   library(mlmRev)
 })
-lmer <- lmerTest::lmer  # nlme is loaded after lme4 and would otherwise not matter; be explicit
+lmer <- lmerTest::lmer  # nlme, loaded last, masks a few lme4 names; lmer stays lmerTest's
 
 out_dir <- "book/data"
 if (!dir.exists(out_dir)) stop("run from the repository root")
