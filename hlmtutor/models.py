@@ -18,7 +18,12 @@ from .lmm.inference import anova_lrt, anova_type3
 from .lmm.result import LmerResult
 from .lmm.summary import LmerSummary
 
+# nlme's residual structures for lmer(..., correlation=, variance=)
+from .lmm.residual import cor_ar1, cor_car1, var_ident  # noqa: E402  isort: skip
+from .lmm.structured import StructuredLmerResult  # noqa: E402  isort: skip
+
 __all__ = ["lmer", "LmerResult", "LmerSummary", "icc", "anova"]
+__all__ += ["cor_ar1", "cor_car1", "var_ident", "StructuredLmerResult"]
 
 
 def _intercept_only(result: LmerResult) -> bool:

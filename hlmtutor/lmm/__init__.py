@@ -18,6 +18,10 @@ module         produces                                                lme4 / lm
                predict
 ``summary``    ``LmerSummary``: lmerTest's printed summary              print.summary.merMod
 ``fit``        ``lmer``: the steps in order                             lmer
+``residual``   nlme's residual structures on the rows, and the          corAR1, corCAR1, varIdent
+               whitening by L_i^-1
+``structured`` ``StructuredLmerResult``: lmer on whitened data,        nlme's lme(correlation =,
+               structure parameters optimised with theta                weights =)
 ============== ======================================================= ==========================
 
 :func:`hlmtutor.lmer` is the entry point; the modules can be used one at a time to look inside

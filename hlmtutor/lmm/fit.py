@@ -84,6 +84,8 @@ def lmer(
     optimizer: str | None = "bobyqa",
     start=None,
     checks: str = "stop",
+    correlation=None,
+    variance=None,
 ) -> LmerResult:
     """Fit a linear mixed model as lme4's ``lmer`` does, with lmerTest's t-tests.
 
@@ -108,6 +110,16 @@ def lmer(
         lme4's identifiability checks (``check.nobs.vs.nlev``, ``check.nobs.vs.nRE``): a
         grouping factor with as many levels as observations, or more random effects than
         observations, is an error; "warning" fits anyway with a warning, "ignore" silently.
+    correlation : CorAR1 or CorCAR1, optional
+        nlme's residual correlation within the innermost grouping factor:
+        :func:`~hlmtutor.lmm.residual.cor_ar1` or :func:`~hlmtutor.lmm.residual.cor_car1`
+        (nlme's ``lme(..., correlation = corAR1(...))``). The fit is then a
+        ``StructuredLmerResult``.
+    variance : VarIdent, optional
+        A residual SD per stratum, :func:`~hlmtutor.lmm.residual.var_ident` (nlme's
+        ``weights = varIdent()``).
+        With either structure, ``start`` (if given) holds theta followed by the structure's
+        parameters on nlme's unconstrained scale.
 
     Returns
     -------
@@ -145,6 +157,13 @@ def lmer(
         raise ValueError("optimizer=None evaluates the model at start: pass start=theta.")
     if checks not in CHECK_LEVELS:
         raise ValueError(f"checks must be one of {CHECK_LEVELS}, not {checks!r}.")
+    if correlation is not None or variance is not None:  # nlme's residual structures
+        from .structured import lmer_structured
+
+        return lmer_structured(
+            formula, data, REML, correlation=correlation, variance=variance,
+            optimizer=optimizer, start=start, checks=checks,
+        )  # fmt: skip
     frame = model_frame(formula, data)
     for message in frame.messages:
         warn(message)
