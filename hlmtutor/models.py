@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from .lmm.contrasts import anova_table
 from .lmm.fit import lmer
 from .lmm.inference import anova_lrt, anova_type3
 from .lmm.result import LmerResult
@@ -120,7 +121,7 @@ def _caller_names(models, frame) -> list[str]:
     return names
 
 
-def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
+def anova(*models: LmerResult, ddf: str = "Satterthwaite", **named: LmerResult) -> pd.DataFrame:
     """Type III F-tests of one model, or likelihood-ratio tests between models, as in R.
 
     Parameters
@@ -129,6 +130,9 @@ def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
         One fit: lmerTest's ``anova(m)``. Two or more fits of the same rows: lme4's
         ``anova(m0, m1)``; rows are named by keyword, else by the caller's variable names (as
         R does), else ``model1``, ``model2``, ...
+    ddf : {"Satterthwaite", "Kenward-Roger"}, default "Satterthwaite"
+        One model: the denominator df of the F-tests (lmerTest's ``anova(m, ddf = ...)``;
+        Kenward-Roger uses pbkrtest's adjusted covariance, see :func:`hlmtutor.contest`).
 
     Returns
     -------
@@ -168,7 +172,8 @@ def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
         if not isinstance(fit, LmerResult):
             raise TypeError(f"{name} is a {type(fit).__name__}; anova() takes lmer() results.")
     if len(fits) == 1:
-        return anova_type3(next(iter(fits.values())))
+        fit = next(iter(fits.values()))
+        return anova_type3(fit) if ddf == "Satterthwaite" else anova_table(fit, ddf)
     if not fits:
         raise ValueError("anova() needs one model (F-tests) or several (likelihood-ratio tests).")
     return anova_lrt(fits)

