@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import hlmtutor
-from hlmtutor import anova, coef_table, contest, difflsmeans, drop1, lmer, ls_means
+from hlmtutor import anova, coef_table, contest, difflsmeans, drop1, lmer, ls_means, ranova
 
 REF = Path(__file__).parent / "reference" / "toolbox"
 MODELS = pd.read_csv(REF / "models.csv").set_index("name")
@@ -191,6 +191,36 @@ def test_drop1_matches_lmertest(name):
     assert_table(drop1(fit(name)), ref(f"{name}_drop1.csv"))
 
 
+# -- ranova ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_ranova_matches_lmertest(name):
+    """lmerTest: ranova(m) (reduced models refitted; (x | g) reduced to (1 | g); the last
+    random term removed gives lm's REML log-likelihood)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = ranova(fit(name))
+    r = ref(f"{name}_ranova.csv")
+    assert ours.attrs["heading"].startswith("ANOVA-like table for random-effects")
+    ours = ours.astype({"Df": float})
+    assert_table(ours, r)
+
+
+def test_ranova_passes_on_reduced_fit_warnings():
+    """A warning of a reduced model's fit is not lost: it names the row it belongs to."""
+    rng = np.random.default_rng(7)
+    g = np.repeat(np.arange(10), 6)
+    h = np.tile(np.arange(6), 10)
+    data = pd.DataFrame({"y": rng.normal(size=60) + 2 * rng.normal(size=10)[g], "g": g, "h": h})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ranova(lmer("y ~ 1 + (1 | g) + (1 | h)", data))
+    messages = [str(w.message) for w in caught]
+    # without g, only h is left, and h has no variance in these data: a singular fit
+    assert any(
+        m.startswith("ranova, reduced model '(1 | g)'") and "singular" in m for m in messages
+    ), messages
+
+
 # -- ls_means and difflsmeans -----------------------------------------------------------------
 LSMEANS = [
     (name, term)
@@ -221,5 +251,5 @@ def test_ls_means_refuses_numeric_terms():
 
 
 def test_toolbox_is_exported():
-    for name in ["contest", "coef_table", "drop1", "ls_means", "difflsmeans"]:
+    for name in ["contest", "coef_table", "drop1", "ls_means", "difflsmeans", "ranova"]:
         assert getattr(hlmtutor, name) is getattr(hlmtutor.toolbox, name)
