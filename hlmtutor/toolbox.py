@@ -1,12 +1,26 @@
 """lmerTest's and pbkrtest's toolbox for a fitted :func:`hlmtutor.lmer` model.
 
 Contrasts and their tests with Satterthwaite's or Kenward-Roger's df (``contest``,
-``coef_table``, ``drop1``, ``ls_means``, ``difflsmeans``) and of random terms (``ranova``). The implementations live in
-:mod:`hlmtutor.lmm` (``contrasts``, ``kenward_roger``, ``ranova``); this module gathers them for the top
+``coef_table``, ``drop1``, ``ls_means``, ``difflsmeans``) of random terms (``ranova``), and the parametric bootstrap (``simulate_lmer``,
+``bootstrap``, ``pb_modcomp``). The implementations live in
+:mod:`hlmtutor.lmm` (``contrasts``, ``kenward_roger``, ``ranova``, ``bootstrap``); this module gathers them for the top
 level.
 """
 
+from .lmm.bootstrap import BootstrapResult, PBModcomp, bootstrap, pb_modcomp, simulate_lmer
 from .lmm.contrasts import coef_table, contest, difflsmeans, drop1, ls_means
 from .lmm.ranova import ranova
 
-__all__ = ["contest", "coef_table", "drop1", "ls_means", "difflsmeans", "ranova"]
+__all__ = [
+    "contest",
+    "coef_table",
+    "drop1",
+    "ls_means",
+    "difflsmeans",
+    "ranova",
+    "simulate_lmer",
+    "bootstrap",
+    "BootstrapResult",
+    "pb_modcomp",
+    "PBModcomp",
+]

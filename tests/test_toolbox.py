@@ -19,7 +19,20 @@ import pandas as pd
 import pytest
 
 import hlmtutor
-from hlmtutor import anova, coef_table, contest, difflsmeans, drop1, lmer, ls_means, ranova
+from hlmtutor import (
+    BootstrapResult,
+    anova,
+    bootstrap,
+    coef_table,
+    contest,
+    difflsmeans,
+    drop1,
+    lmer,
+    ls_means,
+    pb_modcomp,
+    ranova,
+    simulate_lmer,
+)
 
 REF = Path(__file__).parent / "reference" / "toolbox"
 MODELS = pd.read_csv(REF / "models.csv").set_index("name")
@@ -251,5 +264,132 @@ def test_ls_means_refuses_numeric_terms():
 
 
 def test_toolbox_is_exported():
-    for name in ["contest", "coef_table", "drop1", "ls_means", "difflsmeans", "ranova"]:
+    for name in hlmtutor.toolbox.__all__:
         assert getattr(hlmtutor, name) is getattr(hlmtutor.toolbox, name)
+
+
+# -- simulate, bootstrap, pb_modcomp -----------------------------------------------------------------
+def test_simulate_has_the_model_moments():
+    """lme4's simulate(m, use.u = FALSE): the mean X b and, within a subject, the covariance
+    sigma^2 (I + Z T T' Z'), each within 4 Monte Carlo standard errors over 4,000 draws."""
+    m = fit("sleep")
+    nsim = 4000
+    sims = simulate_lmer(m, nsim=nsim, seed=11).to_numpy()
+    mean = m.frame.X @ m.params.to_numpy()
+    implied = m.cov_re["Subject"].to_numpy()
+    rows = np.flatnonzero(m.data["Subject"].astype(str) == str(m.data["Subject"].iloc[0]))
+    z = m.reterms.terms[0].columns[rows]
+    cov = z @ implied @ z.T + m.sigma**2 * np.eye(len(rows))
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(sims[rows].mean(axis=1) - mean[rows]) < 4 * sd / np.sqrt(nsim))
+    empirical = np.cov(sims[rows])
+    mc_se = np.sqrt((cov**2 + np.outer(np.diag(cov), np.diag(cov))) / nsim)
+    assert np.all(np.abs(empirical - cov) < 4 * mc_se)
+    # other subjects are independent of this one
+    other = np.flatnonzero(m.data["Subject"].astype(str) != str(m.data["Subject"].iloc[0]))[0]
+    assert abs(np.corrcoef(sims[rows[0]], sims[other])[0, 1]) < 4 / np.sqrt(nsim)
+
+
+def test_simulate_is_seeded():
+    m = fit("sleep_ri")
+    a = simulate_lmer(m, nsim=3, seed=5)
+    pd.testing.assert_frame_equal(a, simulate_lmer(m, nsim=3, seed=5))
+    assert not np.allclose(a.to_numpy(), simulate_lmer(m, nsim=3, seed=6).to_numpy())
+    # simulation i is the i-th child of the seed: the first of three is the first of one
+    np.testing.assert_array_equal(a["sim_1"], simulate_lmer(m, nsim=1, seed=5)["sim_1"])
+    assert list(a.columns) == ["sim_1", "sim_2", "sim_3"] and a.index.equals(m.data.index)
+    with pytest.raises(ValueError, match="nsim must be a positive whole number"):
+        simulate_lmer(m, nsim=0)
+
+
+def test_bootstrap_same_seed_same_replicates_whatever_n_jobs():
+    m = fit("sleep_ri")
+    one = bootstrap(m, nsim=24, seed=3)
+    again = bootstrap(m, nsim=24, seed=3)
+    two_workers = bootstrap(m, nsim=24, seed=3, n_jobs=2)
+    pd.testing.assert_frame_equal(one.t, again.t)
+    pd.testing.assert_frame_equal(one.t, two_workers.t)
+    assert not np.allclose(one.t.to_numpy(), bootstrap(m, nsim=24, seed=4).t.to_numpy())
+    assert list(one.t.columns) == list(m.params.index)
+    pd.testing.assert_series_equal(one.t0, m.params.rename(None))
+
+
+def test_bootstrap_se_agrees_with_wald_se():
+    """On a balanced random-intercept model the sampling SD of the fixed effects is their
+    model SE; 300 replicates estimate it to about 4% (SE of an SD: 1/sqrt(2(R - 1)))."""
+    m = fit("sleep_ri")
+    nsim = 300
+    boot = bootstrap(m, nsim=nsim, seed=2026)
+    wald = np.sqrt(np.diag(m.vcov.to_numpy()))
+    relative = boot.se.to_numpy() / wald - 1
+    assert np.all(np.abs(relative) < 4 / np.sqrt(2 * (nsim - 1))), relative
+    # the fixed effects are unbiased: the mean of the replicates is within 4 MC SEs of t0
+    assert np.all(np.abs(boot.bias.to_numpy()) < 4 * wald / np.sqrt(nsim))
+
+
+def test_bootstrap_statistic_of_any_shape():
+    m = fit("sleep_ri")
+    boot = bootstrap(m, lambda f: f.sigma, nsim=5, seed=1)
+    assert list(boot.t.columns) == ["t1"] and boot.t0["t1"] == m.sigma
+    with pytest.raises(TypeError, match="statistic must be a function"):
+        bootstrap(m, "sigma", nsim=5)
+
+
+@pytest.mark.parametrize("r", [39, 99, 250])
+def test_bootstrap_quantiles_match_boot(r):
+    """boot's norm.inter(t, alpha) (the quantiles lme4's confint(bootMer) takes): order statistic
+    (R + 1) alpha, interpolated on the normal scale."""
+    t = pd.read_csv(REF / f"boot_t_{r}.csv")["t"]
+    expected = pd.read_csv(REF / f"boot_quantiles_{r}.csv")
+    boot = BootstrapResult(
+        t0=pd.Series([1.0], index=["x"]),
+        t=pd.DataFrame({"x": t}),
+        messages=pd.DataFrame(columns=["replicate", "message"]),
+        nsim=r,
+        seed=None,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # R = 39 uses the extreme replicates, as boot warns
+        for level, (low, high) in [(0.95, (0, 1)), (0.90, (2, 3))]:
+            perc = boot.confint(level).loc["x"].to_numpy()
+            np.testing.assert_allclose(perc, expected["quantile"].iloc[[low, high]], rtol=1e-12)
+            basic = boot.confint(level, type="basic").loc["x"].to_numpy()
+            np.testing.assert_allclose(basic, 2 * 1.0 - perc[::-1], rtol=1e-12)
+    assert list(boot.confint(0.9).columns) == ["5 %", "95 %"]
+
+
+def test_bootstrap_warns_on_extreme_order_statistics():
+    boot = bootstrap(fit("sleep_ri"), nsim=10, seed=1)
+    with pytest.warns(UserWarning, match="extreme order statistics"):
+        boot.confint()
+
+
+PB = pd.read_csv(REF / "pbmodcomp.csv").set_index("name")
+
+
+@pytest.mark.parametrize("name", list(PB.index))
+def test_pb_modcomp_lrt_matches_pbkrtest(name):
+    """pbkrtest: PBmodcomp(big, small)$test["LRT", ] (both refitted by ML); the bootstrap p-value
+    is (1 + #{LRT* >= LRT}) / (1 + R) of its own reference replicates."""
+    row = PB.loc[name]
+    data = pd.read_csv(REF / "sleepstudy.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        big = lmer(row["big_formula"], data)
+        small = lmer(row["small_formula"], data)
+    result = pb_modcomp(big, small, nsim=19, seed=8)
+    lrt = result.test.loc["LRT"]
+    np.testing.assert_allclose(lrt["stat"], row["LRT"], rtol=1e-6)
+    assert lrt["df"] == row["df"]
+    np.testing.assert_allclose(lrt["p.value"], row["p_chisq"], rtol=1e-4)
+    ref_lrt = result.reference.to_numpy()
+    expected = (1 + np.sum(ref_lrt >= lrt["stat"])) / (1 + np.sum(np.isfinite(ref_lrt)))
+    assert result.test.loc["PBtest", "p.value"] == expected
+    assert np.all(ref_lrt[np.isfinite(ref_lrt)] > -1e-6)  # nested: the big model fits better
+    again = pb_modcomp(big, small, nsim=19, seed=8)
+    pd.testing.assert_frame_equal(result.test, again.test)
+
+
+def test_pb_modcomp_refuses_the_wrong_order():
+    with pytest.raises(ValueError, match="pass the larger model first"):
+        pb_modcomp(fit("sleep_ri"), fit("sleep"), nsim=5)

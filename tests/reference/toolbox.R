@@ -149,3 +149,13 @@ for (name in names(pb_pairs)) {
                              p_chisq = t["LRT", "p.value"])
 }
 wcsv(do.call(rbind, rows), "pbmodcomp.csv")
+
+# -- boot's quantiles of bootstrap replicates (lme4's confint.bootMer calls boot.ci) -------------
+set.seed(2)
+for (R in c(39L, 99L, 250L)) {
+  t <- rexp(R)
+  q <- boot:::norm.inter(t, c(0.025, 0.975, 0.05, 0.95))
+  wcsv(data.frame(t = t), paste0("boot_t_", R, ".csv"))
+  wcsv(data.frame(alpha = c(0.025, 0.975, 0.05, 0.95), rank = q[, 1], quantile = q[, 2]),
+       paste0("boot_quantiles_", R, ".csv"))
+}
