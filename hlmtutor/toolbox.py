@@ -1,10 +1,11 @@
-"""lmerTest's and pbkrtest's toolbox for a fitted :func:`hlmtutor.lmer` model.
+"""lmerTest's and pbkrtest's toolbox for a fitted ``hlmtutor.lmer`` model.
 
-Contrasts and their tests with Satterthwaite's or Kenward-Roger's df (``contest``,
-``coef_table``, ``drop1``, ``ls_means``, ``difflsmeans``) of random terms (``ranova``), and the parametric bootstrap (``simulate_lmer``,
-``bootstrap``, ``pb_modcomp``). The implementations live in
-:mod:`hlmtutor.lmm` (``contrasts``, ``kenward_roger``, ``ranova``, ``bootstrap``); this module gathers them for the top
-level.
+Tests of fixed-effect contrasts with Satterthwaite's or Kenward-Roger's df (``contest``,
+``coef_table``, ``drop1``, ``ls_means``, ``difflsmeans``), tests of the random terms
+(``ranova``), and the parametric bootstrap (``simulate_lmer``, ``bootstrap``, ``pb_modcomp``).
+They are defined in ``hlmtutor.lmm.contrasts``, ``hlmtutor.lmm.ranova`` and
+``hlmtutor.lmm.bootstrap`` (Kenward-Roger's adjustment in ``hlmtutor.lmm.kenward_roger``);
+this module gathers them for the top level.
 """
 
 from .lmm.bootstrap import BootstrapResult, PBModcomp, bootstrap, pb_modcomp, simulate_lmer

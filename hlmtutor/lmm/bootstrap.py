@@ -8,7 +8,7 @@ terms with the new response, started from the fitted theta (as lme4's ``refit``)
 
 Replicate ``i`` draws from the ``i``-th child of ``numpy.random.SeedSequence(seed)``, so a seed
 gives the same replicates whatever ``n_jobs`` or joblib backend runs them (as
-:func:`hlmtutor.power`).
+``hlmtutor.power``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ A contrast matrix L (k x p, one column per fixed effect) states the hypotheses. 
 * ``"Satterthwaite"``: lmerTest's ``contest1D`` / ``contestMD`` (Kuznetsova, Brockhoff &
   Christensen 2017, J. Stat. Softw. 82(13)); C = vcov(b).
 * ``"Kenward-Roger"``: C = Kenward-Roger's adjusted covariance Phi_A, the df and F scaling of
-  Kenward & Roger (1997), as pbkrtest computes them (:mod:`.kenward_roger`).
+  Kenward & Roger (1997), as pbkrtest computes them (``hlmtutor.lmm.kenward_roger``).
 * ``"lme4"``: no df, no p-value, as lme4 prints its t table.
 """
 
