@@ -121,7 +121,9 @@ def _caller_names(models, frame) -> list[str]:
     return names
 
 
-def anova(*models: LmerResult, ddf: str = "Satterthwaite", **named: LmerResult) -> pd.DataFrame:
+def anova(
+    *models: LmerResult, ddf: str = "Satterthwaite", type: int | str = 3, **named: LmerResult
+) -> pd.DataFrame:
     """Type III F-tests of one model, or likelihood-ratio tests between models, as in R.
 
     Parameters
@@ -133,6 +135,9 @@ def anova(*models: LmerResult, ddf: str = "Satterthwaite", **named: LmerResult) 
     ddf : {"Satterthwaite", "Kenward-Roger"}, default "Satterthwaite"
         One model: the denominator df of the F-tests (lmerTest's ``anova(m, ddf = ...)``;
         Kenward-Roger uses pbkrtest's adjusted covariance, see :func:`hlmtutor.contest`).
+    type : {3, 2, 1}, default 3
+        One model: lmerTest's type III, II or I (sequential) hypotheses
+        (``anova(m, type = ...)``; see :func:`hlmtutor.lmm.contrasts.anova_table`).
 
     Returns
     -------
@@ -170,10 +175,12 @@ def anova(*models: LmerResult, ddf: str = "Satterthwaite", **named: LmerResult) 
     fits.update(named)
     for name, fit in fits.items():
         if not isinstance(fit, LmerResult):
-            raise TypeError(f"{name} is a {type(fit).__name__}; anova() takes lmer() results.")
+            raise TypeError(f"{name} is a {fit.__class__.__name__}; anova() takes lmer() results.")
     if len(fits) == 1:
         fit = next(iter(fits.values()))
-        return anova_type3(fit) if ddf == "Satterthwaite" else anova_table(fit, ddf)
+        if ddf == "Satterthwaite" and type in (3, "III"):
+            return anova_type3(fit)
+        return anova_table(fit, ddf, type)
     if not fits:
         raise ValueError("anova() needs one model (F-tests) or several (likelihood-ratio tests).")
     return anova_lrt(fits)

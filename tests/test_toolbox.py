@@ -32,6 +32,7 @@ from hlmtutor import (
     pb_modcomp,
     ranova,
     simulate_lmer,
+    update,
 )
 
 REF = Path(__file__).parent / "reference" / "toolbox"
@@ -186,6 +187,28 @@ MULTI = [n for n in ALL_MODELS if (REF / f"{n}_anova_kr.csv").exists()]
 def test_anova_ddf_matches_lmertest(name, ddf):
     """lmerTest: anova(m, ddf = ddf)."""
     assert_table(anova(fit(name), ddf=ddf), ref(f"{name}_anova_{DDF_TAGS[ddf]}.csv"))
+
+
+@pytest.mark.parametrize("name", MULTI)
+@pytest.mark.parametrize("anova_type", [1, 2])
+def test_anova_types_match_lmertest(name, anova_type):
+    """lmerTest: anova(m, type = 1) (sequential) and anova(m, type = 2)."""
+    ours = anova(fit(name), type=anova_type)
+    assert_table(ours, ref(f"{name}_anova_type{anova_type}.csv"))
+    roman = {1: "I", 2: "II"}[anova_type]
+    assert (
+        ours.attrs["heading"]
+        == f"Type {roman} Analysis of Variance Table with Satterthwaite's method"
+    )
+    by_name = anova(fit(name), type=roman)
+    pd.testing.assert_frame_equal(ours, by_name)
+
+
+def test_anova_type_and_ddf_errors():
+    with pytest.raises(ValueError, match="type must be 1, 2 or 3"):
+        anova(fit("cake_int"), type=4)
+    with pytest.raises(ValueError, match="ddf must be one of"):
+        anova(fit("cake_int"), ddf="KR")
 
 
 def test_kr_needs_reml():
@@ -393,3 +416,37 @@ def test_pb_modcomp_lrt_matches_pbkrtest(name):
 def test_pb_modcomp_refuses_the_wrong_order():
     with pytest.raises(ValueError, match="pass the larger model first"):
         pb_modcomp(fit("sleep_ri"), fit("sleep"), nsim=5)
+
+
+# -- update --------------------------------------------------------------------------------------
+def test_update_drops_a_term_as_r_does():
+    """R: coef(summary(update(sleep, . ~ . - Days)))."""
+    ours = update(fit("sleep"), ". ~ . - Days")
+    assert ours.formula == "Reaction ~ Days + (Days | Subject) - Days"
+    assert_table(ours.fixef, ref("update_drop_days_coef.csv"))
+
+
+def test_update_with_new_data_and_terms():
+    """R: coef(summary(update(cake_two, . ~ . + temp - tempf))) on the original data."""
+    cake = pd.read_csv(REF / "cake.csv")
+    ours = update(fit("cake_two"), ". ~ . + temp - tempf", data=cake)
+    assert_table(ours.fixef, ref("update_cake_coef.csv"))
+
+
+def test_update_keeps_or_changes_the_criterion():
+    m = fit("sleep_ri")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ml = update(m, REML=False)
+    assert not ml.REML and ml.formula == m.formula
+    np.testing.assert_allclose(ml.loglik, m.refit_ml().loglik, rtol=1e-7)
+
+
+def test_update_errors_are_clear():
+    m = fit("cake_two")
+    with pytest.raises(ValueError, match=r"uses \['temp'\].*pass data="):
+        update(m, ". ~ . + temp")
+    with pytest.raises(ValueError, match="uses '.' other than in a sum"):
+        update(m, ". ~ . * temp")
+    with pytest.raises(ValueError, match="must contain '~'"):
+        update(m, "temp")

@@ -288,21 +288,54 @@ def coef_table(fit: LmerResult, ddf: str = "Satterthwaite") -> pd.DataFrame:
     return table[keep]
 
 
-def _heading(kind: str, ddf: str) -> str:
-    return (
-        f"{kind} with {ddf}'s method"
-        if ddf != "Kenward-Roger"
-        else f"{kind} with Kenward-Roger's method"
-    )
+TYPES = {1: "I", 2: "II", 3: "III", "I": "I", "II": "II", "III": "III"}
 
 
-def anova_table(fit: LmerResult, ddf: str = "Satterthwaite") -> pd.DataFrame:
-    """lmerTest's type III ``anova(model, ddf = ddf)`` (Satterthwaite or Kenward-Roger).
+def _check_type(type) -> str:
+    if isinstance(type, bool) or type not in TYPES:
+        raise ValueError(f"type must be 1, 2 or 3 (or 'I', 'II', 'III'), not {type!r}.")
+    return TYPES[type]
+
+
+def type2_contrasts(fit: LmerResult) -> dict[str, np.ndarray]:
+    """lmerTest's type II hypotheses: each term adjusted for every term that does not contain
+    it (containment as lmerTest defines it: more variables, the same numeric ones).
+
+    The hypothesis tested by ``R(F | X_0)`` in the full model is ``(M_0 X_F)' X b = 0``, with
+    ``M_0`` the residual projection on the intercept and the terms not containing F.
+    """
+    frame = fit.frame
+    labels = list(frame.x_term_labels)
+    terms = list(frame.formula.fixed.terms)
+    variables = frame._variables(frame.formula.fixed, frame.data)
+    contained = inference._containment(terms, labels, variables)
+    x = frame.X
+    assign = np.asarray(frame.x_assign)
+    out = {}
+    for k, label in enumerate(labels):
+        own = assign == k + 1
+        others = [j + 1 for j, other in enumerate(labels) if other != label]
+        others = [j for j in others if labels[j - 1] not in contained[label]]
+        base = np.isin(assign, [0, *others])
+        x_term = x[:, own]
+        if base.any():
+            x_term = inference._lstsq_resid(x[:, base], x_term)
+        lmat = inference._zapsmall(x_term.T @ x)
+        out[label] = lmat[np.sum(np.abs(lmat), axis=1) > 1e-8]
+    return out
+
+
+def anova_table(fit: LmerResult, ddf: str = "Satterthwaite", type=3) -> pd.DataFrame:
+    """lmerTest's ``anova(model, type = type, ddf = ddf)``: F-tests of each fixed term.
 
     Parameters
     ----------
     fit : LmerResult
     ddf : {"Satterthwaite", "Kenward-Roger"}
+    type : {3, 2, 1}, default 3
+        The hypotheses (lmerTest's): 3 tests each term adjusted for all the others (with
+        lmerTest's contrasts for terms inside interactions); 2 adjusts each term for the terms
+        that do not contain it; 1 is sequential, in the formula's order.
 
     Returns
     -------
@@ -316,10 +349,16 @@ def anova_table(fit: LmerResult, ddf: str = "Satterthwaite") -> pd.DataFrame:
             "use ddf='Satterthwaite' or 'Kenward-Roger', or coef_table(fit, ddf='lme4')."
         )
     _check_ddf(ddf)
-    if ddf == "Satterthwaite":
+    roman = _check_type(type)
+    if roman == "III" and ddf == "Satterthwaite":
         return inference.anova_type3(fit)
-    table = _term_tests(fit, inference.type3_contrasts(fit), ddf)
-    table.attrs["heading"] = _heading("Type III Analysis of Variance Table", ddf)
+    contrasts = {
+        "I": inference._type1_contrasts,
+        "II": type2_contrasts,
+        "III": inference.type3_contrasts,
+    }[roman](fit)
+    table = _term_tests(fit, contrasts, ddf)
+    table.attrs["heading"] = f"Type {roman} Analysis of Variance Table with {ddf}'s method"
     return table
 
 

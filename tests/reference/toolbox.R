@@ -97,6 +97,7 @@ for (name in names(models)) {
       wtable(anova(m, ddf = ddf), paste0(name, "_anova_", tag, ".csv"))
     }
     wtable(drop1(m), paste0(name, "_drop1.csv"))
+    for (type in 1:2) wtable(anova(m, type = type), paste0(name, "_anova_type", type, ".csv"))
   }
   wtable(ranova(m), paste0(name, "_ranova.csv"))
 }
@@ -149,6 +150,10 @@ for (name in names(pb_pairs)) {
                              p_chisq = t["LRT", "p.value"])
 }
 wcsv(do.call(rbind, rows), "pbmodcomp.csv")
+
+# -- update: a refit with a changed formula -------------------------------------------------------
+wtable(coef(summary(update(sleep, . ~ . - Days))), "update_drop_days_coef.csv")
+wtable(coef(summary(update(cake_two, . ~ . + temp - tempf))), "update_cake_coef.csv")
 
 # -- boot's quantiles of bootstrap replicates (lme4's confint.bootMer calls boot.ci) -------------
 set.seed(2)
