@@ -132,9 +132,10 @@ def anova(
         One fit: lmerTest's ``anova(m)``. Two or more fits of the same rows: lme4's
         ``anova(m0, m1)``; rows are named by keyword, else by the caller's variable names (as
         R does), else ``model1``, ``model2``, ...
-    ddf : {"Satterthwaite", "Kenward-Roger"}, default "Satterthwaite"
+    ddf : {"Satterthwaite", "Kenward-Roger", "lme4"}, default "Satterthwaite"
         One model: the denominator df of the F-tests (lmerTest's ``anova(m, ddf = ...)``;
-        Kenward-Roger uses pbkrtest's adjusted covariance, see :func:`hlmtutor.contest`).
+        Kenward-Roger uses pbkrtest's adjusted covariance, see :func:`hlmtutor.contest`;
+        "lme4" gives lme4's sequential table without df).
     type : {3, 2, 1}, default 3
         One model: lmerTest's type III, II or I (sequential) hypotheses
         (``anova(m, type = ...)``; see :func:`hlmtutor.lmm.contrasts.anova_table`).

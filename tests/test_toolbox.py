@@ -118,8 +118,10 @@ def test_contest_forms_of_l_agree():
     by_array = contest(m, np.array([[0.0, 1.0]]), joint=False)
     by_list = contest(m, [0, 1], joint=False)
     by_name = contest(m, {"1": {"Days": 1}}, joint=False)
+    by_frame = contest(m, pd.DataFrame({"Days": [1.0], "(Intercept)": [0.0]}, index=["1"]), False)
     pd.testing.assert_frame_equal(by_array, by_list)
     pd.testing.assert_frame_equal(by_array, by_name)
+    pd.testing.assert_frame_equal(by_array, by_frame)
     np.testing.assert_allclose(by_array["Estimate"], m.params["Days"])
 
 
@@ -204,11 +206,20 @@ def test_anova_types_match_lmertest(name, anova_type):
     pd.testing.assert_frame_equal(ours, by_name)
 
 
+@pytest.mark.parametrize("name", MULTI)
+def test_anova_lme4_matches_lme4(name):
+    """lmerTest: anova(m, ddf = "lme4"), i.e. lme4's sequential anova.merMod."""
+    ours = anova(fit(name), ddf="lme4")
+    assert_table(ours.astype({"npar": float}), ref(f"{name}_anova_lme4.csv"))
+
+
 def test_anova_type_and_ddf_errors():
     with pytest.raises(ValueError, match="type must be 1, 2 or 3"):
         anova(fit("cake_int"), type=4)
     with pytest.raises(ValueError, match="ddf must be one of"):
         anova(fit("cake_int"), ddf="KR")
+    with pytest.raises(ValueError, match="ddf must be"):
+        drop1(fit("cake_int"), ddf="lme4")
 
 
 def test_kr_needs_reml():

@@ -331,7 +331,8 @@ def anova_table(fit: LmerResult, ddf: str = "Satterthwaite", type=3) -> pd.DataF
     Parameters
     ----------
     fit : LmerResult
-    ddf : {"Satterthwaite", "Kenward-Roger"}
+    ddf : {"Satterthwaite", "Kenward-Roger", "lme4"}
+        "lme4": lme4's own ``anova(model)``, sequential whatever ``type`` says, without df.
     type : {3, 2, 1}, default 3
         The hypotheses (lmerTest's): 3 tests each term adjusted for all the others (with
         lmerTest's contrasts for terms inside interactions); 2 adjusts each term for the terms
@@ -341,15 +342,12 @@ def anova_table(fit: LmerResult, ddf: str = "Satterthwaite", type=3) -> pd.DataF
     -------
     pandas.DataFrame
         One row per term; columns ``Sum Sq``, ``Mean Sq``, ``NumDF``, ``DenDF``, ``F value``,
-        ``Pr(>F)``.
+        ``Pr(>F)``; with ddf="lme4" ``npar``, ``Sum Sq``, ``Mean Sq``, ``F value``.
     """
-    if ddf == "lme4":
-        raise ValueError(
-            "anova(fit, ddf='lme4') (lme4's sequential table without df) is not available; "
-            "use ddf='Satterthwaite' or 'Kenward-Roger', or coef_table(fit, ddf='lme4')."
-        )
     _check_ddf(ddf)
     roman = _check_type(type)
+    if ddf == "lme4":
+        return _lme4_anova(fit)
     if roman == "III" and ddf == "Satterthwaite":
         return inference.anova_type3(fit)
     contrasts = {
@@ -359,6 +357,23 @@ def anova_table(fit: LmerResult, ddf: str = "Satterthwaite", type=3) -> pd.DataF
     }[roman](fit)
     table = _term_tests(fit, contrasts, ddf)
     table.attrs["heading"] = f"Type {roman} Analysis of Variance Table with {ddf}'s method"
+    return table
+
+
+def _lme4_anova(fit: LmerResult) -> pd.DataFrame:
+    """lme4's ``anova(model)``: sequential F statistics (type I hypotheses), no df."""
+    rows = {}
+    for term, lmat in inference._type1_contrasts(fit).items():
+        if len(lmat):
+            row = _joint(fit, lmat, "lme4")
+            rows[term] = (row["NumDF"], row["Sum Sq"], row["Mean Sq"], row["F value"])
+        else:
+            rows[term] = (0, np.nan, np.nan, np.nan)
+    table = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["npar", "Sum Sq", "Mean Sq", "F value"]
+    )
+    table["npar"] = table["npar"].astype(int)
+    table.attrs["heading"] = "Analysis of Variance Table"
     return table
 
 

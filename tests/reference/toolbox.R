@@ -98,6 +98,7 @@ for (name in names(models)) {
     }
     wtable(drop1(m), paste0(name, "_drop1.csv"))
     for (type in 1:2) wtable(anova(m, type = type), paste0(name, "_anova_type", type, ".csv"))
+    wtable(anova(m, ddf = "lme4"), paste0(name, "_anova_lme4.csv"))
   }
   wtable(ranova(m), paste0(name, "_ranova.csv"))
 }
