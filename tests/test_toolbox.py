@@ -135,6 +135,8 @@ def test_contest_wrong_length_names_the_coefficients():
         contest(m, [[0, "1"]])
     with pytest.raises(ValueError, match="ddf must be one of"):
         contest(m, [0, 1], ddf="KR")
+    with pytest.raises(ValueError, match=r"\['zero'\] have every weight 0"):
+        contest(m, {"zero": [0, 0], "slope": [0, 1]}, joint=False)
 
 
 def test_contest_lme4_has_no_df():
@@ -220,6 +222,14 @@ def test_anova_type_and_ddf_errors():
         anova(fit("cake_int"), ddf="KR")
     with pytest.raises(ValueError, match="ddf must be"):
         drop1(fit("cake_int"), ddf="lme4")
+
+
+def test_kr_refuses_data_too_large_for_dense_matrices():
+    rng = np.random.default_rng(1)
+    g = np.repeat(np.arange(300), 11)
+    data = pd.DataFrame({"y": rng.normal(size=len(g)) + rng.normal(size=300)[g], "g": g})
+    with pytest.raises(ValueError, match="limited to 3000 rows. Use ddf='Satterthwaite'"):
+        coef_table(lmer("y ~ 1 + (1 | g)", data), ddf="Kenward-Roger")
 
 
 def test_kr_needs_reml():

@@ -237,6 +237,9 @@ def contest(
         raise ValueError(f"level must be between 0 and 1, e.g. 0.95, not {level!r}.")
     lmat, names = contrast_matrix(fit, L)
     if not joint:
+        zero = [name for name, lrow in zip(names, lmat, strict=True) if not np.any(lrow)]
+        if zero:
+            raise ValueError(f"Contrast(s) {zero} have every weight 0: there is nothing to test.")
         rows = [_one_row(fit, lrow, ddf, level) for lrow in lmat]
         return pd.DataFrame(rows, index=pd.Index(names))
     if not np.any(lmat):

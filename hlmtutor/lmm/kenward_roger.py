@@ -17,8 +17,9 @@ The marginal covariance of y is linear in the variance parameters sigma_r:
 * ``Phi_A = Phi + 2 Phi [sum_rs W_rs (Q_rs - P_r Phi P_s)] Phi`` (the second derivatives
   of Sigma vanish for a linear structure).
 
-The matrices are dense n x n: the method is meant for the small and moderate data sets it is
-used on (a few thousand rows).
+The matrices are dense n x n (two per variance parameter, and a few more): the method is meant
+for the small and moderate data sets it is used on, and refuses more than 3,000 rows (use
+Satterthwaite's df there).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["KenwardRoger", "kenward_roger", "kr_ddf"]
 
-MAX_ROWS = 5000  # dense n x n matrices: 5,000 rows already take 200 MB each
+MAX_ROWS = 3000  # about a dozen dense n x n matrices: 3,000 rows take 72 MB each
 
 
 @dataclass(frozen=True)
