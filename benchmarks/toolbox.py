@@ -72,7 +72,8 @@ rows <- read.csv(args[3], stringsAsFactors = FALSE)
 m <- list()
 for (i in seq_len(nrow(specs))) {
   d <- read.csv(file.path(ref, specs$file[i]), stringsAsFactors = TRUE)
-  m[[specs$name[i]]] <- lmer(as.formula(specs$formula[i]), d)
+  # the data inlined in the call: ranova and PBmodcomp refit by re-evaluating it
+  m[[specs$name[i]]] <- do.call(lmer, list(as.formula(specs$formula[i]), data = d))
 }
 for (i in seq_len(nrow(rows))) {
   expr <- str2lang(rows$r[i])

@@ -129,6 +129,8 @@ def test_contest_wrong_length_names_the_coefficients():
     m = fit("sleep")
     with pytest.raises(ValueError, match=r"needs 2, one per fixed effect.*\(Intercept\).*Days"):
         contest(m, [1, 0, 0])
+    with pytest.raises(ValueError, match=r"Contrast '2' has 1 weight\(s\); it needs 2"):
+        contest(m, [[0, 1], [1]])
     with pytest.raises(ValueError, match=r"\['Day'\], which are not fixed effects"):
         contest(m, {"slope": {"Day": 1}})
     with pytest.raises(TypeError, match="weights must be numbers"):

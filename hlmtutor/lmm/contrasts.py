@@ -94,8 +94,15 @@ def contrast_matrix(result: LmerResult, contrasts) -> tuple[np.ndarray, list[str
     elif isinstance(contrasts, pd.Series):
         names, rows = ["1"], [_row(result, contrasts.to_dict(), "1")]
     elif isinstance(contrasts, np.ndarray | Sequence) and not isinstance(contrasts, str):
+        items = list(contrasts)
+        if items and all(
+            isinstance(i, Sequence | np.ndarray) and not isinstance(i, str) for i in items
+        ):
+            names = [str(i + 1) for i in range(len(items))]
+            rows = [_row(result, item, name) for item, name in zip(items, names, strict=True)]
+            return _stack(rows, names)
         array = np.asarray(contrasts, dtype=object)
-        if array.ndim == 1 and len(array) and not isinstance(array[0], Sequence | np.ndarray):
+        if array.ndim == 1:
             array = array[None, :]
         if array.ndim != 2:
             raise ValueError(
@@ -109,6 +116,10 @@ def contrast_matrix(result: LmerResult, contrasts) -> tuple[np.ndarray, list[str
             f"contrasts must be an array, a list of rows, a DataFrame or a dict of named rows, "
             f"not {type(contrasts).__name__}."
         )
+    return _stack(rows, names)
+
+
+def _stack(rows: list[np.ndarray], names: list[str]) -> tuple[np.ndarray, list[str]]:
     if not rows:
         raise ValueError("No contrasts given: pass at least one row of weights.")
     return np.vstack(rows), names
