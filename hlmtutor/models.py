@@ -184,4 +184,9 @@ def anova(
         return anova_table(fit, ddf, type)
     if not fits:
         raise ValueError("anova() needs one model (F-tests) or several (likelihood-ratio tests).")
+    if ddf != "Satterthwaite" or type not in (3, "III"):
+        raise ValueError(
+            f"ddf={ddf!r} and type={type!r} choose one model's F-tests; anova() of several "
+            "models is the likelihood-ratio test, which has neither. Pass one model."
+        )
     return anova_lrt(fits)

@@ -220,6 +220,8 @@ def test_anova_lme4_matches_lme4(name):
 def test_anova_type_and_ddf_errors():
     with pytest.raises(ValueError, match="type must be 1, 2 or 3"):
         anova(fit("cake_int"), type=4)
+    with pytest.raises(ValueError, match="anova\\(\\) of several models is the likelihood-ratio"):
+        anova(fit("sleep"), fit("sleep_ri"), ddf="Kenward-Roger")
     with pytest.raises(ValueError, match="ddf must be one of"):
         anova(fit("cake_int"), ddf="KR")
     with pytest.raises(ValueError, match="ddf must be"):
