@@ -266,6 +266,15 @@ def test_ranova_matches_lmertest(name):
     assert_table(ours, r)
 
 
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_ranova_whole_terms_matches_lmertest(name):
+    """lmerTest: ranova(m, reduce.terms = FALSE)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = ranova(fit(name), reduce_terms=False)
+    assert_table(ours.astype({"Df": float}), ref(f"{name}_ranova_whole.csv"))
+
+
 def test_ranova_passes_on_reduced_fit_warnings():
     """A warning of a reduced model's fit is not lost: it names the row it belongs to."""
     rng = np.random.default_rng(7)
@@ -404,6 +413,45 @@ def test_bootstrap_quantiles_match_boot(r):
             basic = boot.confint(level, type="basic").loc["x"].to_numpy()
             np.testing.assert_allclose(basic, 2 * 1.0 - perc[::-1], rtol=1e-12)
     assert list(boot.confint(0.9).columns) == ["5 %", "95 %"]
+
+
+@pytest.mark.parametrize("r", [39, 99, 250])
+def test_bootstrap_normal_interval_matches_boot(r):
+    """boot: norm.ci(t0 = 1, t, conf) (lme4's confint(bootMer, type = "norm"))."""
+    t = pd.read_csv(REF / f"boot_t_{r}.csv")["t"]
+    expected = pd.read_csv(REF / f"boot_norm_{r}.csv").set_index("level")
+    boot = BootstrapResult(
+        t0=pd.Series([1.0], index=["x"]),
+        t=pd.DataFrame({"x": t}),
+        messages=pd.DataFrame(columns=["replicate", "message"]),
+        nsim=r,
+        seed=None,
+    )
+    for level in (0.95, 0.90):
+        ours = boot.confint(level, type="norm").loc["x"].to_numpy()
+        np.testing.assert_allclose(ours, expected.loc[level, ["lower", "upper"]], rtol=1e-12)
+    with pytest.raises(ValueError, match="type must be 'perc', 'basic' or 'norm'"):
+        boot.confint(type="bca")
+
+
+def test_simulate_use_u_keeps_the_fitted_effects():
+    """lme4's simulate(m, use.u = TRUE): fitted values plus new residuals only."""
+    m = fit("sleep")
+    nsim = 4000
+    sims = simulate_lmer(m, nsim=nsim, seed=3, use_u=True).to_numpy()
+    residual = sims - m.fitted().to_numpy()[:, None]
+    assert abs(residual.mean()) < 4 * m.sigma / np.sqrt(residual.size)
+    np.testing.assert_allclose(residual.std(), m.sigma, rtol=4 / np.sqrt(2 * residual.size))
+    # no shared subject effect beyond the fitted one: residuals of one subject uncorrelated
+    assert abs(np.corrcoef(residual[0], residual[1])[0, 1]) < 4 / np.sqrt(nsim)
+
+
+def test_bootstrap_runs_a_closure_in_worker_processes():
+    m = fit("sleep_ri")
+    scale = 2.0
+    one = bootstrap(m, lambda f: scale * f.sigma, nsim=6, seed=9)
+    two = bootstrap(m, lambda f: scale * f.sigma, nsim=6, seed=9, n_jobs=2)
+    pd.testing.assert_frame_equal(one.t, two.t)
 
 
 def test_bootstrap_warns_on_extreme_order_statistics():

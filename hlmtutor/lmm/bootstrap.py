@@ -47,19 +47,22 @@ def _children(seed, n: int) -> list[np.random.SeedSequence]:
     return children(seed, n)
 
 
-def _draw(fit: LmerResult, rng: np.random.Generator) -> np.ndarray:
-    """One response from the fitted model: new random effects (term by term, lme4's order),
-    then new residuals."""
+def _draw(fit: LmerResult, rng: np.random.Generator, use_u: bool = False) -> np.ndarray:
+    """One response from the fitted model: new random effects (term by term, lme4's order), or
+    the fitted ones with ``use_u``, then new residuals."""
     sigma = fit.sigma
-    y = fit.frame.X @ fit.params.to_numpy()
-    for term in fit.reterms.terms:
-        t = term.factor(fit.optimum.theta)
-        effects = sigma * rng.standard_normal((term.nlev, term.q)) @ t.T
-        y = y + np.sum(term.columns * effects[term.codes], axis=1)
+    if use_u:
+        y = fit.fitted().to_numpy()
+    else:
+        y = fit.frame.X @ fit.params.to_numpy()
+        for term in fit.reterms.terms:
+            t = term.factor(fit.optimum.theta)
+            effects = sigma * rng.standard_normal((term.nlev, term.q)) @ t.T
+            y = y + np.sum(term.columns * effects[term.codes], axis=1)
     return y + sigma * rng.standard_normal(len(y))
 
 
-def simulate_lmer(fit: LmerResult, nsim: int = 1, seed=None) -> pd.DataFrame:
+def simulate_lmer(fit: LmerResult, nsim: int = 1, seed=None, use_u: bool = False) -> pd.DataFrame:
     """Responses simulated from a fitted model, as lme4's ``simulate(fit, nsim, seed)``.
 
     Parameters
@@ -69,6 +72,9 @@ def simulate_lmer(fit: LmerResult, nsim: int = 1, seed=None) -> pd.DataFrame:
     seed : int or numpy.random.SeedSequence, optional
         Simulation ``i`` draws from the ``i``-th child of ``SeedSequence(seed)``; None draws
         fresh entropy (not reproducible).
+    use_u : bool, default False
+        False: new random effects each time (lme4's default). True: the fitted random effects
+        (conditional modes) kept, only the residuals new (lme4's ``use.u = TRUE``).
 
     Returns
     -------
@@ -78,7 +84,8 @@ def simulate_lmer(fit: LmerResult, nsim: int = 1, seed=None) -> pd.DataFrame:
     Notes
     -----
     Unconditional on the fitted random effects (lme4's default ``use.u = FALSE``):
-    ``y* = X b + Z Lambda(theta) u + e``, ``u`` and ``e`` independent ``N(0, sigma^2 I)``.
+    ``y* = X b + Z Lambda(theta) u + e``, ``u`` and ``e`` independent ``N(0, sigma^2 I)``;
+    with ``use_u=True``, ``y* = fitted + e``.
 
     Examples
     --------
@@ -94,7 +101,7 @@ def simulate_lmer(fit: LmerResult, nsim: int = 1, seed=None) -> pd.DataFrame:
     (8, 2)
     """
     nsim = _check_nsim(nsim)
-    draws = [_draw(fit, np.random.default_rng(child)) for child in _children(seed, nsim)]
+    draws = [_draw(fit, np.random.default_rng(c), use_u) for c in _children(seed, nsim)]
     columns = [f"sim_{i + 1}" for i in range(nsim)]
     return pd.DataFrame(np.column_stack(draws), index=fit.data.index, columns=columns)
 
@@ -230,9 +237,11 @@ class BootstrapResult:
         Parameters
         ----------
         level : float, default 0.95
-        type : {"perc", "basic"}
+        type : {"perc", "basic", "norm"}
             ``"perc"``: the (1 - level)/2 and (1 + level)/2 quantiles of the replicates.
             ``"basic"``: ``2 t0`` minus those quantiles, in reverse order.
+            ``"norm"``: ``t0 - bias -/+ z sd(t)``, z the normal quantile (bias-corrected
+            normal interval).
 
         Returns
         -------
@@ -248,8 +257,8 @@ class BootstrapResult:
         """
         if not 0 < level < 1:
             raise ValueError(f"level must be between 0 and 1, e.g. 0.95, not {level!r}.")
-        if type not in ("perc", "basic"):
-            raise ValueError(f"type must be 'perc' or 'basic', not {type!r}.")
+        if type not in ("perc", "basic", "norm"):
+            raise ValueError(f"type must be 'perc', 'basic' or 'norm', not {type!r}.")
         low, high = (1 - level) / 2, (1 + level) / 2
         columns = [f"{100 * low:.3g} %", f"{100 * high:.3g} %"]
         rows = []
@@ -257,6 +266,12 @@ class BootstrapResult:
             values = self.t[name].dropna().to_numpy()
             if len(values) == 0:
                 rows.append((np.nan, np.nan))
+                continue
+            if type == "norm":
+                t0 = float(self.t0[name])
+                centre = 2 * t0 - values.mean()  # t0 - bias
+                half = stats.norm.ppf(high) * values.std(ddof=1)
+                rows.append((centre - half, centre + half))
                 continue
             q_low, q_high = _norm_inter(values, low), _norm_inter(values, high)
             if type == "basic":

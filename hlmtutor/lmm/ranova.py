@@ -37,7 +37,9 @@ def _linear_text(part: LinearPart) -> str:
     return " + ".join(["0", *labels])
 
 
-def _reductions(terms: tuple[RandomTerm, ...]) -> list[tuple[str, list[str]]]:
+def _reductions(
+    terms: tuple[RandomTerm, ...], reduce_terms: bool = True
+) -> list[tuple[str, list[str]]]:
     """(row name, the random terms of the reduced model as formula text) per reduction."""
     from .formula import LinearPart
 
@@ -46,7 +48,7 @@ def _reductions(terms: tuple[RandomTerm, ...]) -> list[tuple[str, list[str]]]:
     for k, term in enumerate(terms):
         others = texts[:k] + texts[k + 1 :]
         factor = term.label.split(" | ", 1)[1]
-        if not term.expr.terms:
+        if not term.expr.terms or not reduce_terms:
             out.append((f"({term.label})", others))
             continue
         for drop in term.expr.terms:
@@ -93,13 +95,16 @@ def _refit(result: LmerResult, name: str, random: list[str]) -> tuple[float, int
     return reduced.loglik, reduced.npar
 
 
-def ranova(fit: LmerResult) -> pd.DataFrame:
+def ranova(fit: LmerResult, reduce_terms: bool = True) -> pd.DataFrame:
     """Likelihood-ratio tests of the random-effects terms, as lmerTest's ``ranova(model)``.
 
     Parameters
     ----------
     fit : LmerResult
         A fit from :func:`hlmtutor.lmer`.
+    reduce_terms : bool, default True
+        True: a term with slopes loses one slope at a time (``(x | g)`` to ``(1 | g)``).
+        False: every term is removed whole (lmerTest's ``reduce.terms = FALSE``).
 
     Returns
     -------
@@ -115,7 +120,7 @@ def ranova(fit: LmerResult) -> pd.DataFrame:
     the number of parameters removed. A variance tested on its boundary makes this test
     conservative (the null distribution is a mixture of chi-squares). Warnings of the reduced
     fits are passed on, prefixed with the row they belong to. Matches lmerTest's
-    ``ranova(model)``.
+    ``ranova(model, reduce.terms)``.
 
     Examples
     --------
@@ -131,7 +136,7 @@ def ranova(fit: LmerResult) -> pd.DataFrame:
     ['<none>', '(1 | g)']
     """
     rows = {"<none>": (fit.npar, fit.loglik, np.nan, np.nan, np.nan)}
-    for name, random in _reductions(fit.frame.formula.random):
+    for name, random in _reductions(fit.frame.formula.random, reduce_terms):
         loglik, npar = _refit(fit, name, random)
         lrt = 2 * (fit.loglik - loglik)
         df = fit.npar - npar

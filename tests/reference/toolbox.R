@@ -101,6 +101,7 @@ for (name in names(models)) {
     wtable(anova(m, ddf = "lme4"), paste0(name, "_anova_lme4.csv"))
   }
   wtable(ranova(m), paste0(name, "_ranova.csv"))
+  wtable(ranova(m, reduce.terms = FALSE), paste0(name, "_ranova_whole.csv"))
 }
 
 # -- contest: a named pair of contrasts on each multi-coefficient model --------------------------
@@ -164,4 +165,9 @@ for (R in c(39L, 99L, 250L)) {
   wcsv(data.frame(t = t), paste0("boot_t_", R, ".csv"))
   wcsv(data.frame(alpha = c(0.025, 0.975, 0.05, 0.95), rank = q[, 1], quantile = q[, 2]),
        paste0("boot_quantiles_", R, ".csv"))
+  # boot's normal interval with t0 = 1: t0 - bias -/+ z sd(t)
+  n95 <- boot::norm.ci(t0 = 1, t = t, conf = 0.95)
+  n90 <- boot::norm.ci(t0 = 1, t = t, conf = 0.90)
+  wcsv(data.frame(level = c(0.95, 0.90), lower = c(n95[2], n90[2]), upper = c(n95[3], n90[3])),
+       paste0("boot_norm_", R, ".csv"))
 }
