@@ -313,6 +313,18 @@ def test_difflsmeans_matches_lmertest(name, term):
     assert_table(ours, ref(f"{name}_difflsmeans_{term.replace(':', '_')}.csv"))
 
 
+@pytest.mark.parametrize("term", ["recipe", "tempf"])
+def test_ls_means_not_estimable_is_nan(term):
+    """lmerTest: ls_means(m, which = term) with an empty recipe x temperature cell: the means
+    that average over it are NA."""
+    data = pd.read_csv(REF / "cake_gap.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = lmer("angle ~ recipe * tempf + (1 | replicate)", data)
+    assert_table(ls_means(m, term), ref(f"cake_gap_lsmeans_{term}.csv"))
+    assert_table(difflsmeans(m, term), ref(f"cake_gap_difflsmeans_{term}.csv"))
+
+
 def test_ls_means_refuses_numeric_terms():
     with pytest.raises(ValueError, match="numeric variable"):
         ls_means(fit("cake_int"), "temp")

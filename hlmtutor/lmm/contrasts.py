@@ -454,7 +454,7 @@ def _factor_levels(fit: LmerResult, term: str) -> tuple[list[str], dict]:
     return list(parts), variables
 
 
-def _lsmeans_matrix(fit: LmerResult, term: str) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+def _lsmeans_matrix(fit: LmerResult, term: str):
     """One row per level of ``term``: the average X row over a balanced grid of every factor of
     the fixed part, numeric variables at their means (lmerTest's reference grid)."""
     from .frame import _design, _Variable
@@ -474,18 +474,54 @@ def _lsmeans_matrix(fit: LmerResult, term: str) -> tuple[np.ndarray, list[tuple[
             grid_vars[name] = _Variable(codes=codes[name], labels=var.labels)
     matrix, _, _ = _design(frame.formula.fixed, grid_vars, n)
     x_grid = matrix[:, list(frame._kept)]
+    null = _null_space(frame, variables)
     term_levels = list(product(*[range(len(variables[f].labels)) for f in reversed(parts)]))
-    rows, names = [], []
+    rows, full_rows, names = [], [], []
     for combo in term_levels:
         combo = combo[::-1]
         mask = np.all([codes[f] == c for f, c in zip(parts, combo, strict=True)], axis=0)
         rows.append(x_grid[mask].mean(axis=0))
+        full_rows.append(matrix[mask].mean(axis=0))
         names.append(tuple(variables[f].labels[c] for f, c in zip(parts, combo, strict=True)))
-    return np.vstack(rows), names
+    return np.vstack(rows), np.vstack(full_rows), null, names
+
+
+def _not_estimable_to_nan(lmat: np.ndarray, full: np.ndarray, null) -> np.ndarray:
+    """Rows whose full-design contrast is not orthogonal to the null space of X become NaN
+    (e.g. a mean over an empty cell of an aliased design; lmerTest reports NA)."""
+    if null is None or len(lmat) == 0:
+        return lmat
+    scale = np.maximum(1.0, np.max(np.abs(full), axis=1))
+    estimable = np.all(np.abs(full @ null) < ESTIMABLE_TOL * scale[:, None], axis=1)
+    return np.where(estimable[:, None], lmat, np.nan)
+
+
+ESTIMABLE_TOL = 1e-8
+
+
+def _null_space(frame, variables) -> np.ndarray | None:
+    """A basis of the null space of the full X (aliased columns included), or None when X has
+    full rank: l'b is estimable iff l is orthogonal to it."""
+    from .frame import _design
+
+    if not frame.aliased:
+        return None
+    full, _, _ = _design(frame.formula.fixed, variables, len(frame.y))
+    _, singular, vt = np.linalg.svd(full, full_matrices=True)
+    rank = int(np.sum(singular > singular[0] * max(full.shape) * np.finfo(float).eps))
+    return vt[rank:].T
 
 
 def _lsmeans_table(fit, lmat, row_names, term, levels, ddf, level) -> pd.DataFrame:
-    table = contest(fit, dict(zip(row_names, lmat, strict=True)), joint=False, ddf=ddf, level=level)
+    estimable = ~np.isnan(lmat).any(axis=1)
+    tested = contest(
+        fit,
+        dict(zip(np.array(row_names)[estimable], lmat[estimable], strict=True)),
+        joint=False,
+        ddf=ddf,
+        level=level,
+    ) if estimable.any() else pd.DataFrame(columns=ONE_COLUMNS)  # fmt: skip
+    table = tested.reindex(row_names)
     table.insert(0, "levels", levels)
     table.insert(0, "term", term)
     return table
@@ -514,9 +550,11 @@ def ls_means(
     -----
     The mean of each level is l'b with l the average row of X over a balanced grid of all the
     factors of the fixed part, numeric variables at their means; tested as :func:`contest`
-    with ``joint=False``.
+    with ``joint=False``. When X is rank deficient (an empty cell), a mean whose l is not
+    orthogonal to the null space of X is not estimable: its row is NaN, as lmerTest's NA.
     """
-    lmat, levels = _lsmeans_matrix(fit, term)
+    lmat, full, null, levels = _lsmeans_matrix(fit, term)
+    lmat = _not_estimable_to_nan(lmat, full, null)
     parts = term.split(":")
     names = [":".join(f"{p}{lev}" for p, lev in zip(parts, combo, strict=True)) for combo in levels]
     return _lsmeans_table(fit, lmat, names, term, [":".join(c) for c in levels], ddf, level)
@@ -546,13 +584,12 @@ def difflsmeans(
     Each difference is (l_i - l_j)'b with the rows of :func:`ls_means`; no adjustment for
     multiple comparisons (as lmerTest).
     """
-    lmat, levels = _lsmeans_matrix(fit, term)
+    lmat, full, null, levels = _lsmeans_matrix(fit, term)
     parts = term.split(":")
     names = [":".join(f"{p}{lev}" for p, lev in zip(parts, combo, strict=True)) for combo in levels]
     pairs = list(combinations(range(len(levels)), 2))
-    diff = (
-        np.vstack([lmat[i] - lmat[j] for i, j in pairs]) if pairs else np.zeros((0, lmat.shape[1]))
-    )
+    first, second = [i for i, _ in pairs], [j for _, j in pairs]
+    diff = _not_estimable_to_nan(lmat[first] - lmat[second], full[first] - full[second], null)
     row_names = [f"{names[i]} - {names[j]}" for i, j in pairs]
     level_names = [f"{':'.join(levels[i])} - {':'.join(levels[j])}" for i, j in pairs]
     return _lsmeans_table(fit, diff, row_names, term, level_names, ddf, level)

@@ -136,6 +136,16 @@ for (name in names(lsm)) {
   }
 }
 
+# -- ls_means on a rank-deficient model: an empty cell makes some means not estimable (NA) -------
+cake_gap <- write_data(subset(cake, !(recipe == "C" & tempf == "T175")), "cake_gap.csv",
+                       factors = c("recipe", "replicate", "tempf"))
+gap <- lmer(angle ~ recipe * tempf + (1 | replicate), cake_gap)
+for (term in c("recipe", "tempf")) {
+  wtable(as.data.frame(ls_means(gap, which = term)), paste0("cake_gap_lsmeans_", term, ".csv"))
+  wtable(as.data.frame(difflsmeans(gap, which = term)),
+         paste0("cake_gap_difflsmeans_", term, ".csv"))
+}
+
 # -- PBmodcomp: its LRT and chi-square p-value (the bootstrap draws differ between R and Python) ----
 pb_pairs <- list(
   sleep_days = list(big = sleep, small = lmer(Reaction ~ 1 + (Days | Subject), sleepstudy)),
