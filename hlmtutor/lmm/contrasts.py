@@ -375,14 +375,24 @@ def anova_table(fit: LmerResult, ddf: str = "Satterthwaite", type=3) -> pd.DataF
 
 
 def _lme4_anova(fit: LmerResult) -> pd.DataFrame:
-    """lme4's ``anova(model)``: sequential F statistics (type I hypotheses), no df."""
+    """lme4's ``anova(model)``: sequential sums of squares of the effects ``R_X b``, with
+    ``R_X' R_X = X' V^-1 X`` (``V`` relative to sigma^2), no df.
+
+    Under the hypothesis that a term's coefficients (after the earlier terms) are 0, its
+    effects are N(0, sigma^2): ``Sum Sq`` is their sum of squares, ``F = Mean Sq / sigma^2``.
+    """
+    sigma2 = fit.sigma**2
+    vcov = fit.vcov.to_numpy()
+    r_x = np.linalg.cholesky(sigma2 * np.linalg.inv(vcov)).T
+    effects = r_x @ fit.params.to_numpy()
+    assign = np.asarray(fit.frame.x_assign)
     rows = {}
-    for term, lmat in inference._type1_contrasts(fit).items():
-        if len(lmat):
-            row = _joint(fit, lmat, "lme4")
-            rows[term] = (row["NumDF"], row["Sum Sq"], row["Mean Sq"], row["F value"])
-        else:
-            rows[term] = (0, np.nan, np.nan, np.nan)
+    for k, term in enumerate(fit.frame.x_term_labels):
+        columns = assign == k + 1
+        npar = int(columns.sum())
+        ss = float(np.sum(effects[columns] ** 2)) if npar else np.nan
+        ms = ss / npar if npar else np.nan
+        rows[term] = (npar, ss, ms, ms / sigma2)
     table = pd.DataFrame.from_dict(
         rows, orient="index", columns=["npar", "Sum Sq", "Mean Sq", "F value"]
     )

@@ -55,6 +55,9 @@ cake <- data.frame(angle = ck$angle, recipe = ck$recipe, replicate = ck$replicat
 cake <- write_data(cake, "cake.csv", factors = c("recipe", "replicate", "tempf"))
 Pastes <- write_data(lme4::Pastes, "Pastes.csv", factors = c("batch", "cask", "sample"))
 Penicillin <- write_data(lme4::Penicillin, "Penicillin.csv", factors = c("plate", "sample"))
+# a three-level data set of engine.R (random slope at one level, nested intercepts)
+three <- write_data(read.csv("tests/reference/engine/three.csv", stringsAsFactors = FALSE),
+                    "three.csv", factors = c("school", "class"))
 
 sleep <- lmer(Reaction ~ Days + (Days | Subject), sleepstudy)
 sleep_ri <- lmer(Reaction ~ Days + (1 | Subject), sleepstudy)
@@ -64,12 +67,14 @@ cake_two <- lmer(angle ~ recipe + tempf + (1 | replicate), cake)
 cake_fx <- lmer(angle ~ recipe * tempf + (1 | replicate), cake)
 pastes <- lmer(strength ~ 1 + (1 | batch/cask), Pastes)
 penicillin <- lmer(diameter ~ 1 + (1 | plate) + (1 | sample), Penicillin)
+three_rs <- lmer(y ~ x + w + (1 + x | school) + (1 | school:class), three)
 models <- list(sleep = sleep, sleep_ri = sleep_ri, sleep_diag = sleep_diag,
                cake_int = cake_int, cake_two = cake_two, cake_fx = cake_fx,
-               pastes = pastes, penicillin = penicillin)
+               pastes = pastes, penicillin = penicillin, three_rs = three_rs)
 data_files <- c(sleep = "sleepstudy.csv", sleep_ri = "sleepstudy.csv",
                 sleep_diag = "sleepstudy.csv", cake_int = "cake.csv", cake_two = "cake.csv",
-                cake_fx = "cake.csv", pastes = "Pastes.csv", penicillin = "Penicillin.csv")
+                cake_fx = "cake.csv", pastes = "Pastes.csv", penicillin = "Penicillin.csv",
+                three_rs = "three.csv")
 forms <- vapply(models, function(m) deparse1(formula(m)), "")
 forms[["sleep_diag"]] <- "Reaction ~ Days + (Days || Subject)"  # lmerTest stores it expanded
 wcsv(data.frame(name = names(models), data_file = unname(data_files[names(models)]),
