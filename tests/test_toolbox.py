@@ -325,6 +325,17 @@ def test_ls_means_not_estimable_is_nan(term):
     assert_table(difflsmeans(m, term), ref(f"cake_gap_difflsmeans_{term}.csv"))
 
 
+def test_ls_means_on_unbalanced_data():
+    """lmerTest: ls_means(m, "recipe") and difflsmeans(m, "tempf") with an empty cell in an
+    additive model (full rank, unbalanced)."""
+    data = pd.read_csv(REF / "cake_gap.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = lmer("angle ~ recipe + tempf + (1 | replicate)", data)
+    assert_table(ls_means(m, "recipe"), ref("cake_gap_two_lsmeans_recipe.csv"))
+    assert_table(difflsmeans(m, "tempf"), ref("cake_gap_two_difflsmeans_tempf.csv"))
+
+
 def test_ls_means_refuses_numeric_terms():
     with pytest.raises(ValueError, match="numeric variable"):
         ls_means(fit("cake_int"), "temp")

@@ -145,6 +145,9 @@ for (name in names(lsm)) {
 cake_gap <- write_data(subset(cake, !(recipe == "C" & tempf == "T175")), "cake_gap.csv",
                        factors = c("recipe", "replicate", "tempf"))
 gap <- lmer(angle ~ recipe * tempf + (1 | replicate), cake_gap)
+gap_two <- lmer(angle ~ recipe + tempf + (1 | replicate), cake_gap)  # unbalanced, full rank
+wtable(as.data.frame(ls_means(gap_two, which = "recipe")), "cake_gap_two_lsmeans_recipe.csv")
+wtable(as.data.frame(difflsmeans(gap_two, which = "tempf")), "cake_gap_two_difflsmeans_tempf.csv")
 for (term in c("recipe", "tempf")) {
   wtable(as.data.frame(ls_means(gap, which = term)), paste0("cake_gap_lsmeans_", term, ".csv"))
   wtable(as.data.frame(difflsmeans(gap, which = term)),
