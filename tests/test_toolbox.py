@@ -122,6 +122,8 @@ def test_contest_forms_of_l_agree():
     pd.testing.assert_frame_equal(by_array, by_list)
     pd.testing.assert_frame_equal(by_array, by_name)
     pd.testing.assert_frame_equal(by_array, by_frame)
+    by_series = contest(m, pd.Series({"Days": 1.0}), joint=False)
+    pd.testing.assert_frame_equal(by_array, by_series)
     np.testing.assert_allclose(by_array["Estimate"], m.params["Days"])
 
 
