@@ -16,6 +16,7 @@ from . import (
     report,
     rng,
     simulate,
+    toolbox,
 )
 from .centering import *
 from .datasets import *
@@ -27,6 +28,7 @@ from .power import *
 from .report import *
 from .rng import *
 from .simulate import *
+from .toolbox import *
 
 
 def _version() -> str:

@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from .lmm.contrasts import anova_table
 from .lmm.fit import lmer
 from .lmm.inference import anova_lrt, anova_type3
 from .lmm.result import LmerResult
@@ -125,7 +126,9 @@ def _caller_names(models, frame) -> list[str]:
     return names
 
 
-def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
+def anova(
+    *models: LmerResult, ddf: str = "Satterthwaite", type: int | str = 3, **named: LmerResult
+) -> pd.DataFrame:
     """Type III F-tests of one model, or likelihood-ratio tests between models, as in R.
 
     Parameters
@@ -134,6 +137,13 @@ def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
         One fit: lmerTest's ``anova(m)``. Two or more fits of the same rows: lme4's
         ``anova(m0, m1)``; rows are named by keyword, else by the caller's variable names (as
         R does), else ``model1``, ``model2``, ...
+    ddf : {"Satterthwaite", "Kenward-Roger", "lme4"}, default "Satterthwaite"
+        One model: the denominator df of the F-tests (lmerTest's ``anova(m, ddf = ...)``;
+        Kenward-Roger uses pbkrtest's adjusted covariance, see :func:`hlmtutor.contest`;
+        "lme4" gives lme4's sequential table without df).
+    type : {3, 2, 1}, default 3
+        One model: lmerTest's type III, II or I (sequential) hypotheses
+        (``anova(m, type = ...)``; see :func:`hlmtutor.lmm.contrasts.anova_table`).
 
     Returns
     -------
@@ -171,9 +181,17 @@ def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
     fits.update(named)
     for name, fit in fits.items():
         if not isinstance(fit, LmerResult):
-            raise TypeError(f"{name} is a {type(fit).__name__}; anova() takes lmer() results.")
+            raise TypeError(f"{name} is a {fit.__class__.__name__}; anova() takes lmer() results.")
     if len(fits) == 1:
-        return anova_type3(next(iter(fits.values())))
+        fit = next(iter(fits.values()))
+        if ddf == "Satterthwaite" and type in (3, "III"):
+            return anova_type3(fit)
+        return anova_table(fit, ddf, type)
     if not fits:
         raise ValueError("anova() needs one model (F-tests) or several (likelihood-ratio tests).")
+    if ddf != "Satterthwaite" or type not in (3, "III"):
+        raise ValueError(
+            f"ddf={ddf!r} and type={type!r} choose one model's F-tests; anova() of several "
+            "models is the likelihood-ratio test, which has neither. Pass one model."
+        )
     return anova_lrt(fits)

@@ -24,6 +24,19 @@ module         produces                                                lme4 / lm
                structure parameters optimised with theta                weights =)
 ============== ======================================================= ==========================
 
+Beside the pipeline, lmerTest's and pbkrtest's toolbox for a fitted model:
+
+=================== ================================================== ==========================
+module              holds                                              lmerTest / pbkrtest / lme4
+=================== ================================================== ==========================
+``contrasts``       ``contest``, ``coef_table``, ``anova_table``,      contest, summary, anova,
+                    ``drop1``, ``ls_means``, ``difflsmeans``           drop1, ls_means
+``kenward_roger``   the adjusted covariance of beta and its df         vcovAdj, get_Lb_ddf
+``ranova``          likelihood-ratio tests of the random terms         ranova
+``bootstrap``       ``simulate_lmer``, ``bootstrap``, ``pb_modcomp``   simulate, bootMer, PBmodcomp
+``update``          refit with a changed formula or data               update
+=================== ================================================== ==========================
+
 :func:`hlmtutor.lmer` is the entry point; the modules can be used one at a time to look inside
 a fit, e.g. ``model_frame(formula, data).X`` or ``fit.deviance_function(theta)``.
 """
