@@ -334,8 +334,18 @@ class LmerResult:
 
     @cached_property
     @single_threaded
-    def _modes(self) -> list[np.ndarray]:
+    def re_modes(self) -> list[np.ndarray]:
+        """Conditional modes b per random-effects term (lme4's order), (l_k, q_k) each."""
         return self.deviance_function.modes(self._solution)
+
+    @property
+    def _modes(self) -> list[np.ndarray]:  # the old private name, kept for other branches
+        return self.re_modes
+
+    @property
+    def re_condvar(self) -> list[np.ndarray]:
+        """Conditional covariance blocks per term in units of sigma^2, (l_k, q_k, q_k) each."""
+        return self._cond_var
 
     @cached_property
     @single_threaded
