@@ -10,7 +10,7 @@ import pandas as pd
 from ._blas import single_threaded
 from ._warn import warn
 from .family import make_family
-from .fit import _identifiability
+from .fit import CHECK_LEVELS
 from .formula import evaluate
 from .frame import factor_levels, model_frame
 from .glmer_result import GlmerOptimum, GlmerResult
@@ -255,8 +255,7 @@ def glmer(
     y, pw, off = y_all[rows], pw_all[rows], off[rows]
     labels = [t.label for t in frame.formula.random]
     reterms = build_terms(frame.random, labels)
-    problems = _identifiability(frame, reterms, checks)
-    for problem in problems:
+    for problem in _glmer_identifiability(len(y), reterms, checks):
         warn(problem)
     if nAGQ > 1 and not (len(reterms.terms) == 1 and reterms.terms[0].q == 1):
         raise ValueError(
@@ -287,6 +286,34 @@ def glmer(
     return result
 
 
+def _glmer_identifiability(n: int, reterms, checks: str) -> list[str]:
+    """lme4's checks with glmer's ``allow.n = TRUE``: a grouping factor may have one level per
+    observation (an observation-level random effect), but random effects must not outnumber
+    the observations (glmerControl's check.nobs.vs.nlev and check.nobs.vs.nRE)."""
+    if checks not in CHECK_LEVELS:
+        raise ValueError(f"checks must be one of {CHECK_LEVELS}, not {checks!r}.")
+    problems = []
+    for name, nlev in reterms.ngroups().items():
+        if nlev > n:
+            problems.append(
+                f"number of levels of each grouping factor must be <= number of observations "
+                f"(problems: {name})"
+            )
+    for term in reterms.terms:
+        n_re = term.nlev * term.q
+        if n < n_re:
+            problems.append(
+                f"number of observations (={n}) < number of random effects (={n_re}) for term "
+                f"({term.label}); the random-effects parameters are probably unidentifiable"
+            )
+    if problems and checks == "stop":
+        raise ValueError(
+            problems[0] + ". Use fewer random effects or more data; to fit anyway pass "
+            "checks='warning' (lme4: glmerControl(check.nobs.vs.nRE = 'warning'))."
+        )
+    return problems if checks == "warning" else []
+
+
 def _start_values(start, reterms, p):
     if start is None:
         return None, None
@@ -309,9 +336,11 @@ def _start_values(start, reterms, p):
 def _stage1(dev: GlmmDeviance, theta_start: np.ndarray, lower: np.ndarray):
     """lme4's first stage: nAGQ = 0 over theta with BOBYQA; leaves lp0 set for stage 2."""
     dev.reset(theta_start)
-    theta, _, count, code = nlopt_bobyqa(dev.nagq0, theta_start, lower)
+    theta, _, count, code = nlopt_bobyqa(
+        dev.nagq0, theta_start, lower, xtol_abs=1e-10, ftol_abs=1e-12, xtol_rel=1e-10
+    )
     dev.nagq0(theta)  # the state at the optimum, as lme4's last evaluation leaves it
-    dev.lp0 = dev.eta_warm
+    dev.lp0 = dev.last_state.eta
     return theta, count, code
 
 
@@ -356,8 +385,7 @@ def _finish(dev, params, nagq, lower_theta, theta_start, name, code, count) -> G
     """lme4's boundary check and checkConv on the final criterion; a Newton polish first."""
 
     def fn(x):
-        if nagq == 0:  # lme4's nAGQ = 0 value: a fresh deviance function evaluated at x
-            dev.reset(theta_start)
+        if nagq == 0:
             return dev.nagq0(x)
         return dev(x)
 

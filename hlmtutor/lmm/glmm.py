@@ -74,8 +74,8 @@ class GlmmDeviance:
     reterms: ReTerms
     family: Family
     nagq: int = 1
-    # Where PIRLS starts: nAGQ = 0 from the previous evaluation's linear predictor (first
-    # from R's mustart), nAGQ >= 1 always from lp0, the linear predictor at stage 1's end.
+    # Where PIRLS starts: nAGQ = 0 from the linear predictor at the start theta (``reset``),
+    # nAGQ >= 1 from lp0, the linear predictor at stage 1's optimum.
     eta_warm: np.ndarray | None = field(default=None, repr=False)
     lp0: np.ndarray | None = field(default=None, repr=False)
     last_state: PirlsState | None = field(default=None, repr=False)
@@ -120,10 +120,12 @@ class GlmmDeviance:
         return self.family.linkfun(self.family.mustart(self.y, self.prior_weights))
 
     def reset(self, theta: np.ndarray) -> None:
-        """The state of a fresh lme4 deviance function: PIRLS from mustart at theta (lme4's
-        start), so that nAGQ = 0 evaluations follow as lme4's do."""
+        """Where every nAGQ = 0 evaluation starts, as in lme4: the linear predictor of PIRLS
+        at the start theta, itself started from R's mustart (so the criterion is a function
+        of theta alone, whatever was evaluated before)."""
         self.eta_warm = self.start_eta()
         self.nagq0(theta)
+        self.eta_warm = self.last_state.eta
 
     # -- PIRLS -----------------------------------------------------------------------------
     def pirls(self, theta: np.ndarray, beta: np.ndarray | None, eta: np.ndarray) -> PirlsState:
@@ -180,8 +182,6 @@ class GlmmDeviance:
             state = self.pirls(theta, None, self.eta_warm)
         except (np.linalg.LinAlgError, FloatingPointError, ValueError):
             return np.inf
-        # lme4's nAGQ = 0 deviance starts each evaluation where the previous one ended.
-        self.eta_warm = state.eta
         self.last_state = state
         value = state.penalised + state.ldl2
         return float(value) if np.isfinite(value) else np.inf
