@@ -280,10 +280,22 @@ def glmer(
         optimum=optimum,
         row_index=original_index[rows],
         fit_messages=tuple(messages + scale_msgs),
+        weights_name=_argument_name(weights, "weights"),
+        offset_name=_argument_name(offset, "offset"),
     )
     for message in optimum.messages:
         warn(message)
     return result
+
+
+def _argument_name(value, default: str) -> str | None:
+    """The name R would print for a weights=/offset= argument: a column's name, else default."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    name = getattr(value, "name", None)
+    return str(name) if name is not None else default
 
 
 def _glmer_identifiability(n: int, reterms, checks: str) -> list[str]:

@@ -67,6 +67,8 @@ class GlmerResult(MerResult):
     optimum: GlmerOptimum
     row_index: pd.Index
     fit_messages: tuple[str, ...] = ()
+    weights_name: str | None = None  # what lme4's summary prints as "Weights:"
+    offset_name: str | None = None  # and as "Offset:" (the offset= argument)
 
     has_residual = False
     sigma = 1.0
@@ -227,6 +229,12 @@ class GlmerResult(MerResult):
         else:
             raise ValueError(f"type must be 'deviance', 'pearson' or 'response', not {type!r}.")
         return self._series(values, "resid")
+
+    @property
+    def scaled_residuals(self) -> pd.Series:
+        """Min, 1Q, Median, 3Q, Max of the Pearson residuals (R's quantile type 7)."""
+        values = np.quantile(self.resid("pearson").to_numpy(), [0, 0.25, 0.5, 0.75, 1.0])
+        return pd.Series(values, index=["Min", "1Q", "Median", "3Q", "Max"], name="scaled")
 
     def predict(
         self,

@@ -90,7 +90,8 @@ def random_effects_lines(result: LmerResult) -> list[str]:
             for i in range(q):
                 cells[row + i] += [strings[i, j] if j < i else "" for j in range(width - 1)]
             row += q
-        cells[-1] += [""] * (width - 1)
+        for cells_row in cells:  # the Residual row (linear models) has no correlations
+            cells_row += [""] * (4 + width - 1 - len(cells_row))
         colnames += ["Corr"] + [""] * (width - 2)
     lines = ["Random effects:", *rp.print_matrix([""] * len(cells), colnames, cells, right=False)]
     return lines
