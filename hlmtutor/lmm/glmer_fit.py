@@ -11,53 +11,17 @@ from ._blas import single_threaded
 from ._warn import warn
 from .family import make_family
 from .fit import CHECK_LEVELS
-from .formula import evaluate
 from .frame import factor_levels, model_frame
 from .glmer_result import GlmerOptimum, GlmerResult
 from .glmm import GlmmDeviance
 from .optimize import SINGULAR_MESSAGE, SINGULAR_TOL, _hessian_messages, deriv12, nlopt_bobyqa
+from .response import argument_name, expression_values, row_values, split_top, take_offsets
 from .terms import build_terms
 
 __all__ = ["glmer"]
 
 SCALE_MESSAGE = "Some predictor variables are on very different scales: consider rescaling"
 GRADIENT_TOL = 2e-3
-
-
-def _split_top(text: str, sep: str) -> list[str]:
-    """Split at ``sep`` outside parentheses."""
-    out, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0 and text.startswith(sep, i):
-            out.append(text[start:i])
-            start = i + len(sep)
-    out.append(text[start:])
-    return out
-
-
-def _take_offsets(rhs: str) -> tuple[str, list[str]]:
-    """Remove ``offset(expr)`` summands from the right-hand side; return it and the exprs."""
-    pieces = _split_top(rhs, "+")
-    kept, offsets = [], []
-    for piece in pieces:
-        match = re.fullmatch(r"\s*offset\((.*)\)\s*", piece, flags=re.S)
-        if match:
-            offsets.append(match.group(1).strip())
-        else:
-            kept.append(piece)
-    return "+".join(kept), offsets
-
-
-def _values(expression: str, data: pd.DataFrame) -> pd.Series:
-    name = expression.strip()
-    if name in data.columns:
-        return data[name]
-    if re.fullmatch(r"[A-Za-z.][A-Za-z0-9._]*", name):
-        raise KeyError(f"Column {name!r} is not in data (columns: {list(data.columns)}).")
-    inner = name if name.startswith(("I(", "log(", "exp(", "sqrt(")) else f"I({name})"
-    return evaluate(inner, data)
 
 
 def _counts(series: pd.Series, what: str) -> np.ndarray:
@@ -111,17 +75,17 @@ def _response(lhs: str, data: pd.DataFrame, family: str, user_w: np.ndarray):
             raise ValueError(
                 "cbind(successes, failures) is a binomial response; use family='binomial'."
             )
-        parts = _split_top(match.group(1), ",")
+        parts = split_top(match.group(1), ",")
         if len(parts) != 2:
             raise ValueError(f"{lhs!r}: cbind() takes two columns, successes and failures.")
-        s = _counts(_values(parts[0], data).rename(parts[0].strip()), "The successes")
-        f = _counts(_values(parts[1], data).rename(parts[1].strip()), "The failures")
+        s = _counts(expression_values(parts[0], data).rename(parts[0].strip()), "The successes")
+        f = _counts(expression_values(parts[1], data).rename(parts[1].strip()), "The failures")
         trials = s + f
         with np.errstate(invalid="ignore", divide="ignore"):
             y = np.where(trials > 0, s / trials, 0.0)
         y[np.isnan(trials)] = np.nan
         return y, user_w * trials
-    series = _values(lhs, data).rename(lhs)
+    series = expression_values(lhs, data).rename(lhs)
     if family == "poisson":
         if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
             raise TypeError(f"The outcome {lhs!r} of a Poisson glmer must be counts (numbers).")
@@ -142,19 +106,6 @@ def _response(lhs: str, data: pd.DataFrame, family: str, user_w: np.ndarray):
                 "number of successes: pass weights= the number of trials (or use cbind)."
             )
     return y, user_w.copy()
-
-
-def _as_row_array(values, data: pd.DataFrame, what: str) -> np.ndarray:
-    if values is None:
-        return np.ones(len(data)) if what == "weights" else np.zeros(len(data))
-    if isinstance(values, str):
-        if values not in data.columns:
-            raise KeyError(f"{what}={values!r} is not a column of data.")
-        values = data[values]
-    out = np.asarray(values, dtype=float).ravel()
-    if len(out) != len(data):
-        raise ValueError(f"{what} has {len(out)} values; data has {len(data)} rows.")
-    return out
 
 
 def _scale_check(x: np.ndarray) -> list[str]:
@@ -232,16 +183,16 @@ def glmer(
         raise ValueError(f"formula must be a string such as 'y ~ x + (1 | g)', not {formula!r}.")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
-    lhs, rhs = _split_top(formula, "~")[0], "~".join(_split_top(formula, "~")[1:])
-    rhs, offset_exprs = _take_offsets(rhs)
+    lhs, rhs = split_top(formula, "~")[0], "~".join(split_top(formula, "~")[1:])
+    rhs, offset_exprs = take_offsets(rhs)
     original_index = data.index
     data = data.reset_index(drop=True)
-    user_w = _as_row_array(weights, data, "weights")
+    user_w = row_values(weights, data, "weights")
     if np.any(user_w[~np.isnan(user_w)] < 0):
         raise ValueError("weights must be non-negative.")
-    off = _as_row_array(offset, data, "offset")
+    off = row_values(offset, data, "offset")
     for expression in offset_exprs:
-        off = off + _values(expression, data).to_numpy(dtype=float)
+        off = off + expression_values(expression, data).to_numpy(dtype=float)
     y_all, pw_all = _response(lhs, data, family, user_w)
     response_name = ".glmer_response"
     frame_data = data.copy()
@@ -280,22 +231,12 @@ def glmer(
         optimum=optimum,
         row_index=original_index[rows],
         fit_messages=tuple(messages + scale_msgs),
-        weights_name=_argument_name(weights, "weights"),
-        offset_name=_argument_name(offset, "offset"),
+        weights_name=argument_name(weights, "weights"),
+        offset_name=argument_name(offset, "offset"),
     )
     for message in optimum.messages:
         warn(message)
     return result
-
-
-def _argument_name(value, default: str) -> str | None:
-    """The name R would print for a weights=/offset= argument: a column's name, else default."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    name = getattr(value, "name", None)
-    return str(name) if name is not None else default
 
 
 def _glmer_identifiability(n: int, reterms, checks: str) -> list[str]:
@@ -326,7 +267,7 @@ def _glmer_identifiability(n: int, reterms, checks: str) -> list[str]:
     return problems if checks == "warning" else []
 
 
-def _start_values(start, reterms, p):
+def _startexpression_values(start, reterms, p):
     if start is None:
         return None, None
     if isinstance(start, dict):
@@ -358,7 +299,7 @@ def _stage1(dev: GlmmDeviance, theta_start: np.ndarray, lower: np.ndarray):
 
 def _optimize(dev: GlmmDeviance, reterms, nagq: int, start, optimizer) -> GlmerOptimum:
     lower_theta = reterms.lower
-    theta0, beta0 = _start_values(start, reterms, dev.p)
+    theta0, beta0 = _startexpression_values(start, reterms, dev.p)
     if optimizer not in ("default", None):
         raise ValueError(f"optimizer must be 'default' or None, not {optimizer!r}.")
     if optimizer is None and (theta0 is None or (nagq > 0 and beta0 is None)):

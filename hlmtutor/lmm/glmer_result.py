@@ -261,11 +261,11 @@ class GlmerResult(MerResult):
             values = pd.Series(eta, index=self.row_index)
         else:
             values = linear_predict(self, newdata, with_re, allow_new_levels)
-            from .glmer_fit import _take_offsets, _values
+            from .response import expression_values, take_offsets
 
-            _, offs = _take_offsets(self.formula.split("~", 1)[1])
+            _, offs = take_offsets(self.formula.split("~", 1)[1])
             for expression in offs:
-                values = values + _values(expression, newdata).to_numpy(dtype=float)
+                values = values + expression_values(expression, newdata).to_numpy(dtype=float)
         if type == "response":
             values = pd.Series(self.family_object.linkinv(values.to_numpy()), index=values.index)
         return values.rename("predicted")

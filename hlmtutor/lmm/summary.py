@@ -38,6 +38,10 @@ def header_lines(result: LmerResult, data_name: str) -> list[str]:
     lines = title_lines(result.REML)
     lines += rp.cat_fill(["Formula:", *deparse(result.formula)]).splitlines()
     lines += rp.cat_fill(["   Data:", data_name]).splitlines()
+    if result.weights_name is not None:
+        lines.append(f"Weights: {result.weights_name}")
+    if result.offset_name is not None:
+        lines.append(f" Offset: {result.offset_name}")
     lines.append("")
     if result.REML:
         crit = rp.r_round(result.reml_criterion, 1)
