@@ -53,11 +53,8 @@ def _link(link: str, mu: np.ndarray) -> np.ndarray:
 
 
 def _ylogy(y: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """y log(y / m), 0 where y = 0 (R's y_log_y)."""
-    out = np.zeros_like(y)
-    pos = y > 0
-    out[pos] = y[pos] * np.log(y[pos] / m[pos])
-    return out
+    """y log(y / m), 0 where y = 0 (R's y_log_y), as one ufunc call."""
+    return special.xlogy(y, y / m)
 
 
 @dataclass(frozen=True)
@@ -91,13 +88,29 @@ class Family:
             return 2.0 * wt * (_ylogy(y, mu) + _ylogy(1.0 - y, 1.0 - mu))
         return 2.0 * wt * (_ylogy(y, mu) - (y - mu))
 
-    def minus_two_loglik(self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray) -> float:
-        """-2 log f(y | mu) summed over rows (R's ``family()$aic`` without the 2k)."""
+    def log_constant(self, y: np.ndarray, wt: np.ndarray) -> float:
+        """The part of log f(y | mu) free of mu: sum log choose(n, k) (binomial) or
+        -sum w log y! (Poisson); computed once per fit."""
         if self.name == "binomial":
-            trials = np.round(wt)
-            successes = np.round(wt * y)
-            return -2.0 * float(np.sum(stats.binom.logpmf(successes, trials, mu)))
-        return -2.0 * float(np.sum(wt * stats.poisson.logpmf(y, mu)))
+            n, k = np.round(wt), np.round(wt * y)
+            return float(np.sum(special.gammaln(n + 1) - special.gammaln(k + 1)
+                                - special.gammaln(n - k + 1)))  # fmt: skip
+        return -float(np.sum(wt * special.gammaln(y + 1)))
+
+    def minus_two_loglik(
+        self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray, constant: float | None = None
+    ) -> float:
+        """-2 log f(y | mu) summed over rows (R's ``family()$aic`` without the 2k):
+        binomial ``sum log choose(n, k) + k log mu + (n - k) log(1 - mu)`` with n = round(w),
+        k = round(w y); Poisson ``sum w (y log mu - mu - log y!)``."""
+        if constant is None:
+            constant = self.log_constant(y, wt)
+        if self.name == "binomial":
+            n, k = np.round(wt), np.round(wt * y)
+            value = special.xlogy(k, mu) + special.xlog1py(n - k, -mu)
+        else:
+            value = wt * (special.xlogy(y, mu) - mu)
+        return -2.0 * (constant + float(np.sum(value)))
 
     def mustart(self, y: np.ndarray, wt: np.ndarray) -> np.ndarray:
         """R's ``family()$initialize``: (wt y + 1/2) / (wt + 1) for binomial, y + 1/10 Poisson."""

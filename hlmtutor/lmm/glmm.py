@@ -79,6 +79,7 @@ class GlmmDeviance:
     eta_warm: np.ndarray | None = field(default=None, repr=False)
     lp0: np.ndarray | None = field(default=None, repr=False)
     last_state: PirlsState | None = field(default=None, repr=False)
+    _constant: float | None = field(default=None, repr=False)
     evaluations: int = 0
 
     @property
@@ -171,7 +172,11 @@ class GlmmDeviance:
             u, b, eta, mu, fixed, pdev = u_try, b_try, eta_try, mu_try, fixed_try, pdev_try
             if change < TOL_PWRSS:
                 break
-        penalised = self.family.minus_two_loglik(self.y, mu, self.prior_weights) + float(u @ u)
+        if self._constant is None:
+            self._constant = self.family.log_constant(self.y, self.prior_weights)
+        penalised = self.family.minus_two_loglik(
+            self.y, mu, self.prior_weights, self._constant
+        ) + float(u @ u)
         return PirlsState(theta, b, u, eta, mu, sol.ldl2, penalised, dev, sol, iterations)
 
     # -- criteria --------------------------------------------------------------------------
