@@ -25,6 +25,7 @@ large mean (sleepstudy with 1e8 added to the outcome gives lmerTest's numbers).
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,7 +34,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .terms import ReTerms
+from .terms import ReTerm, ReTerms
 
 __all__ = ["Deviance", "Solution", "make_deviance"]
 
@@ -487,18 +488,49 @@ def _lambda_t_times(t: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (t.T @ values).reshape(-1, values.shape[-1])
 
 
+_PAIRS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _pair_layout(a: ReTerm, b: ReTerm, reterms: ReTerms):
+    """The block pattern of Z_a'Z_b: which (level of a, level of b) pairs occur, and the pair
+    of every row (cached per ReTerms: PIRLS rebuilds these cross-products each iteration)."""
+    cache = _PAIRS.setdefault(reterms, {})
+    key = (a.name, b.name)
+    if key not in cache:
+        codes = a.codes.astype(np.int64) * b.nlev + b.codes
+        unique, inverse = np.unique(codes, return_inverse=True)
+        rows, cols = unique // b.nlev, unique % b.nlev
+        indptr = np.searchsorted(rows, np.arange(a.nlev + 1))
+        cache[key] = (inverse, rows, cols.astype(np.int32), indptr, len(unique))
+    return cache[key]
+
+
+def _pair_blocks(a: ReTerm, b: ReTerm, reterms: ReTerms, root_w: np.ndarray | None) -> Blocks:
+    """Z_a'W Z_b as Blocks, by sums over the rows of each (level, level) pair."""
+    inverse, rows, cols, indptr, count = _pair_layout(a, b, reterms)
+    ca = a.columns if root_w is None else a.columns * root_w[:, None]
+    cb = b.columns if root_w is None else b.columns * root_w[:, None]
+    data = np.empty((count, a.q, b.q))
+    for i in range(a.q):
+        for j in range(b.q):
+            data[:, i, j] = np.bincount(inverse, weights=ca[:, i] * cb[:, j], minlength=count)
+    return Blocks(data, cols, indptr, rows, (a.nlev * a.q, b.nlev * b.q))
+
+
 def _rest_blocks(reterms: ReTerms, a: np.ndarray, root_w: np.ndarray | None) -> RestBlocks:
     first = reterms.terms[0]
     rest = reterms.terms[1:]
-    # Z_k with its rows multiplied by sqrt(w): every cross-product below is then Z_k'W Z_m.
-    zs = [t.z if root_w is None else sp.diags(root_w) @ t.z for t in reterms.terms]
-    z1, zr = zs[0], zs[1:]
-    c = tuple(Blocks.of(z1.T @ z, first.q, t.q) for z, t in zip(zr, rest, strict=True))
+    # Every cross-product below is Z_k'W Z_m (rows scaled by sqrt(w) when weighted).
+    c = tuple(_pair_blocks(first, t, reterms, root_w) for t in rest)
     blocks = {}
     for k, tk in enumerate(rest):
         for m in range(k, len(rest)):
-            blocks[(k, m)] = Blocks.of((zr[k].T @ zr[m]).tocsr(), tk.q, rest[m].q)
-    zra = tuple(np.asarray(z.T @ a).reshape(t.nlev, t.q, -1) for z, t in zip(zr, rest, strict=True))
+            blocks[(k, m)] = _pair_blocks(tk, rest[m], reterms, root_w)
+    zra = []
+    for t in rest:
+        cols = t.columns if root_w is None else t.columns * root_w[:, None]
+        zra.append(_per_level_sums(t.codes, t.nlev, cols, a))
+    zra = tuple(zra)
     cols, start = [], 0
     for t in rest:
         cols.append(slice(start, start + t.nlev * t.q))
