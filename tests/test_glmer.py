@@ -224,7 +224,7 @@ def test_overdispersion_is_a_poisson_diagnostic(base_fit):
     assert table["ratio"] == pytest.approx(table["chisq"] / fit.df_resid)
     assert 0 <= table["p"] <= 1
     with pytest.raises(ValueError, match="Poisson"):
-        base_fit.overdispersion
+        _ = base_fit.overdispersion
 
 
 def test_wald_confint_has_lme4s_rows(base_fit):
