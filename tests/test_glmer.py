@@ -233,8 +233,18 @@ def test_wald_confint_has_lme4s_rows(base_fit):
     assert table.loc[".sig01"].isna().all()
     se = base_fit.fixef.loc["x", "Std. Error"]
     assert table.loc["x", "97.5 %"] - table.loc["x", "2.5 %"] == pytest.approx(2 * 1.959964 * se)
+
+
+def test_profile_confint_brackets_the_estimate_and_is_refused_where_not_implemented(binary):
+    small = _fit("y ~ 1 + (1 | g)", binary)
+    table = small.confint(method="profile")
+    assert list(table.index) == [".sig01", "(Intercept)"]
+    estimates = np.r_[small.theta, small.params.to_numpy()]
+    assert (table["2.5 %"].to_numpy() < estimates).all()
+    assert (estimates < table["97.5 %"].to_numpy()).all()
+    crude = _fit("y ~ 1 + (1 | g)", binary, nAGQ=0)
     with pytest.raises(NotImplementedError, match="Wald"):
-        base_fit.confint(method="profile")
+        crude.confint(method="profile")
 
 
 # -- lmer on binary outcomes, and the seams ---------------------------------------------------------
