@@ -260,7 +260,8 @@ def refit(result: LmerResult, reml: bool) -> LmerResult:
     y = _y_less_offset(result.frame.y, result.offset)
     deviance = make_deviance(y, result.frame.X, result.reterms, reml, weights=result.prior_weights)
     reterms = result.reterms
-    optimum = optimize_theta(
-        deviance, reterms.start, reterms.lower, result.optimizer, reterms.theta_scales()
-    )
+    # A fit evaluated at a given theta (optimizer=None) is refitted with lme4's optimizer:
+    # the other criterion's optimum is elsewhere.
+    method = result.optimizer if result.optimizer is not None else "bobyqa"
+    optimum = optimize_theta(deviance, reterms.start, reterms.lower, method, reterms.theta_scales())
     return replace(result, REML=reml, deviance_function=deviance, optimum=optimum)

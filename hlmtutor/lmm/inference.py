@@ -406,8 +406,10 @@ def _lower_factor(cov: np.ndarray) -> np.ndarray:
 def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.DataFrame:
     """Likelihood-profile intervals of every parameter from the ML deviance (lme4's profile)."""
     from .deviance import make_deviance
+    from .fit import refit
 
-    ml = result.refit_ml()
+    # a fit evaluated at a given theta (optimizer=None) is profiled around the ML optimum
+    ml = result.refit_ml() if result.optimizer is not None else refit(result, reml=False)
     dev = ml.deviance_function
     cutoff = stats.chi2.ppf(level, 1)
     psi_hat = _sd_cor(ml, ml.optimum.theta, ml.sigma)
@@ -445,13 +447,15 @@ def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.D
         ceiling = upper_psi[j]
         rows.append(_roots(lambda v, j=j: profiled(j, v), estimate, floor, ceiling))
     p = dev.p
-    y = ml.frame.y
+    y = ml.frame.y if ml.offset is None else ml.frame.y - ml.offset
     x = ml.frame.X
     for j in range(p):
         keep = [c for c in range(p) if c != j]
 
         def beta_excess(b, j=j, keep=keep):
-            reduced = make_deviance(y - b * x[:, j], x[:, keep], ml.reterms, reml=False)
+            reduced = make_deviance(
+                y - b * x[:, j], x[:, keep], ml.reterms, reml=False, weights=ml.prior_weights
+            )
             best = _bounded_min(reduced, ml.optimum.theta.copy(), ml.reterms.lower, None)
             return best - base - cutoff
 

@@ -35,7 +35,7 @@ class Optimum:
     theta: np.ndarray
     fval: float
     feval: int
-    optimizer: str
+    optimizer: str | None  # None: evaluated at the given theta, nothing optimised
     message: str
     singular: bool
     converged: bool
@@ -322,7 +322,7 @@ def optimize_theta(
     if method is None:  # no optimisation: the model at start
         theta = np.asarray(start, dtype=float)
         singular, converged, messages, grad, hess = check_convergence(fn, theta, lower)
-        return Optimum(theta, float(fn(theta)), 1, "none", "evaluated at start", singular,
+        return Optimum(theta, float(fn(theta)), 1, None, "evaluated at start", singular,
                        converged, tuple(messages), grad, hess)  # fmt: skip
     if method not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {method!r}.")

@@ -56,8 +56,8 @@ class LmerResult:
         Notes and warnings of the fit (dropped rows and columns, convergence, singular fit).
     theta : numpy.ndarray
         lme4's covariance parameters, terms in lme4's order.
-    optimizer : str
-        The optimizer used; ``converged`` says whether lme4's checks passed, ``feval`` counts
+    optimizer : str or None
+        The optimizer used (None for ``optimizer=None``: evaluated at ``start``); ``converged`` says whether lme4's checks passed, ``feval`` counts
         deviance evaluations.
 
     Examples
@@ -116,7 +116,7 @@ class LmerResult:
         return theta
 
     @property
-    def optimizer(self) -> str:
+    def optimizer(self) -> str | None:
         return self.optimum.optimizer
 
     @property

@@ -198,7 +198,7 @@ def warning_lines(result: LmerResult) -> list[str]:
         lines += ["fit warnings:", *fit_messages]
     optimum = result.optimum
     if optimum.messages:
-        name = "nloptwrap" if optimum.optimizer == "bobyqa" else optimum.optimizer
+        name = {"bobyqa": "nloptwrap", None: "none"}.get(optimum.optimizer, optimum.optimizer)
         lines += [f"optimizer ({name}) convergence code: 0 (OK)", *optimum.messages, ""]
     return lines
 
