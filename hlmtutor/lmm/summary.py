@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from .. import _rprint as rp
 from .formula import deparse
@@ -263,10 +264,16 @@ class LmerSummary:
             )
         parts.append("</p>")
         parts.append("<p><strong>Scaled residuals</strong></p>")
-        parts.append(_html_table(*_named_cells(residual_lines(result)[1:3])))
+        quantiles = result.scaled_residuals
+        parts.append(_html_table(list(quantiles.index), [rp.r_format(list(quantiles), DIGITS)]))
         parts.append("<p><strong>Random effects</strong></p>")
-        vc_lines = random_effects_lines(result)
-        parts.append(f"<pre>{html.escape(chr(10).join(vc_lines[1:]))}</pre>")
+        table = result.varcorr
+        columns = [c for c in table.columns if not table[c].isna().all()]
+        cells = [
+            [v if isinstance(v, str) else ("" if pd.isna(v) else f"{v:.4g}") for v in row]
+            for row in table[columns].itertuples(index=False)
+        ]
+        parts.append(_html_table(columns, cells))
         for note in result.identification_notes:
             parts.append(f"<p><em>Note:</em> {html.escape(note)}</p>")
         parts.append(f"<p>{html.escape(groups_line(result)[0])}</p>")
@@ -284,10 +291,6 @@ class LmerSummary:
                 parts.append(f"<p><em>{html.escape(message)}</em></p>")
         parts.append("</div>")
         return "\n".join(parts)
-
-
-def _named_cells(lines: list[str]) -> tuple[list[str], list[list[str]]]:
-    return lines[0].split(), [lines[1].split()]
 
 
 def _html_table(colnames: list[str], cells: list[list[str]], rownames=None) -> str:
