@@ -280,6 +280,11 @@ class ModelFrame:
                 out[expression] = _Variable(values=values.to_numpy(dtype=float, na_value=np.nan))
         return out
 
+    def variables(self, part: LinearPart, newdata: pd.DataFrame) -> dict[str, _Variable]:
+        """The model-frame variables of ``part`` evaluated on ``newdata`` with the fit's factor
+        levels and scaling (numbers, or a factor's codes and labels)."""
+        return self._variables(part, newdata)
+
     def fixed_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
         """X for ``newdata`` with the fit's factor levels, columns and scaling.
 

@@ -323,7 +323,7 @@ class GlmerResult(MerResult):
         trials = np.round(dev.prior_weights).astype(int)
         for k in range(nsim):
             u = rng.standard_normal(self.reterms.n_random)
-            eta = fixed + dev._z_lambda_u(np.asarray(self.theta), u)
+            eta = fixed + dev.z_lambda_u(np.asarray(self.theta), u)
             mu = self.family_object.linkinv(eta)
             if self.family == "poisson":
                 draw = rng.poisson(mu).astype(float)

@@ -91,7 +91,8 @@ class GlmmDeviance:
         return self.x.shape[1]
 
     # -- pieces --------------------------------------------------------------------------
-    def _z_lambda_u(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def z_lambda_u(self, theta: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Z Lambda(theta) u on the fitted rows (the random part of the linear predictor)."""
         out = np.zeros(len(self.y))
         start = 0
         for term in self.reterms.terms:
@@ -161,7 +162,7 @@ class GlmmDeviance:
                 frac = 0.5**halving
                 u_try, b_try = u + frac * step_u, b + frac * step_b
                 fixed_try = self.x @ b_try
-                eta_try = self.offset + fixed_try + self._z_lambda_u(theta, u_try)
+                eta_try = self.offset + fixed_try + self.z_lambda_u(theta, u_try)
                 mu_try = self.family.linkinv(eta_try)
                 pdev_try = self._cond_dev(mu_try) + float(u_try @ u_try)
                 if pdev_try <= pdev:

@@ -69,7 +69,7 @@ def contrast_df(result: LmerResult, contrasts) -> np.ndarray:
             f"Each contrast needs {p} weights, one per fixed effect "
             f"({', '.join(result.params.index)}); got {contrasts.shape[1]}."
         )
-    vc = result._varpar_covariance
+    vc = result.varpar_covariance
     return sat.satterthwaite_df(result.vcov.to_numpy(), vc.jac, vc.a, contrasts)
 
 
@@ -109,7 +109,7 @@ def contest(result: LmerResult, contrasts) -> dict[str, float]:
     beta = result.params.to_numpy()
     vcov = result.vcov.to_numpy()
     sigma2 = result.sigma**2
-    vc = result._varpar_covariance
+    vc = result.varpar_covariance
 
     def table(f: float, ndf: float, ddf: float) -> dict[str, float]:
         ms = f * sigma2
@@ -167,7 +167,7 @@ def type3_contrasts(result: LmerResult) -> dict[str, np.ndarray]:
     if p <= 1 or len(labels) <= 1:
         return _type1_contrasts(result)
     terms = list(frame.formula.fixed.terms)
-    variables = frame._variables(frame.formula.fixed, frame.data)
+    variables = frame.variables(frame.formula.fixed, frame.data)
     rdx, rd_names = _redundant_matrix(frame, terms, variables)
     l_full = _zapsmall((np.linalg.pinv(x) @ rdx).T)  # rows: rdX columns, cols: X columns
     columns = {label: np.flatnonzero(assign == k + 1) for k, label in enumerate(labels)}

@@ -250,10 +250,17 @@ class LmerResult:
         return coefficient_table(self)
 
     @cached_property
-    def _varpar_covariance(self):
+    def varpar_covariance(self):
+        """lmerTest's covariance of (theta, sigma), A = 2 H^-1, with the Jacobian of vcov(beta)
+        (a :class:`~hlmtutor.lmm.inference.VarparCovariance`; its ``notes`` say when H is not
+        positive definite)."""
         from .inference import varpar_covariance
 
         return varpar_covariance(self)
+
+    @property
+    def _varpar_covariance(self):  # the old private name, kept for other branches
+        return self.varpar_covariance
 
     def satterthwaite_df(self, contrasts) -> np.ndarray:
         """Satterthwaite df of the contrasts l'beta (rows of ``contrasts``), as lmerTest.

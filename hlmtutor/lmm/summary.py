@@ -209,7 +209,7 @@ def hlmtutor_notes(result: LmerResult) -> list[str]:
     lmerTest's notes on the Hessian of the variance parameters."""
     notes = [m for m in result.frame.messages if not m.startswith(RANK_MESSAGE)]
     if len(result.params):
-        notes += list(result._varpar_covariance.notes)
+        notes += list(result.varpar_covariance.notes)
     return notes
 
 
