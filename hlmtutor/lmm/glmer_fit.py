@@ -346,12 +346,14 @@ def _finish(dev, params, nagq, lower_theta, theta_start, name, code, count) -> G
     k = len(lower_theta)
     lower = np.r_[lower_theta, np.full(len(params) - k, -np.inf)]
     fval = fn(params)
-    # boundary.tol: a theta within 1e-5 of its bound goes onto it if that is no worse.
+    # boundary.tol: a theta within 1e-5 of its bound goes onto it if that is no worse, to
+    # rounding (1e-9 of deviance: at theta = 3e-8 the deviance differs from the bound's by
+    # ~1e-15, which the last bits of the arithmetic, different on another CPU, can flip).
     for i in np.flatnonzero((params - lower > 0) & (params - lower < 1e-5)):
         trial = params.copy()
         trial[i] = lower[i]
         value = fn(trial)
-        if value <= fval:
+        if value <= fval + 1e-9:
             params, fval = trial, value
     singular = bool(np.any(params[:k][lower_theta == 0] < SINGULAR_TOL))
     grad, hess = deriv12(fn, params) if not singular or nagq != 0 else (None, None)
