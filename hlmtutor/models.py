@@ -15,6 +15,8 @@ import pandas as pd
 
 from .lmm.contrasts import anova_table
 from .lmm.fit import lmer
+from .lmm.glmer_fit import glmer
+from .lmm.glmer_result import GlmerResult
 from .lmm.inference import anova_lrt, anova_type3
 from .lmm.result import LmerResult
 from .lmm.summary import LmerSummary
@@ -23,7 +25,7 @@ from .lmm.summary import LmerSummary
 from .lmm.residual import cor_ar1, cor_car1, var_ident  # noqa: E402  isort: skip
 from .lmm.structured import StructuredLmerResult  # noqa: E402  isort: skip
 
-__all__ = ["lmer", "LmerResult", "LmerSummary", "icc", "anova"]
+__all__ = ["lmer", "LmerResult", "LmerSummary", "glmer", "GlmerResult", "icc", "anova"]
 __all__ += ["cor_ar1", "cor_car1", "var_ident", "StructuredLmerResult"]
 
 
@@ -180,8 +182,18 @@ def anova(
         raise ValueError(f"Two models are named {sorted(clash)}; give each a distinct name.")
     fits.update(named)
     for name, fit in fits.items():
-        if not isinstance(fit, LmerResult):
-            raise TypeError(f"{name} is a {fit.__class__.__name__}; anova() takes lmer() results.")
+        if not isinstance(fit, LmerResult | GlmerResult):
+            raise TypeError(
+                f"{name} is a {fit.__class__.__name__}; anova() takes lmer() or glmer() results."
+            )
+    kinds = {"glmer" if isinstance(fit, GlmerResult) else "lmer" for fit in fits.values()}
+    if len(kinds) > 1:
+        raise TypeError("anova() compares lmer() fits with lmer() fits, glmer() with glmer().")
+    if len(fits) == 1 and kinds == {"glmer"}:
+        raise ValueError(
+            "anova() of one glmer() fit is not available (lme4 gives no F-tests for GLMMs); "
+            "compare nested fits by likelihood ratio: anova(m0, m1)."
+        )
     if len(fits) == 1:
         fit = next(iter(fits.values()))
         if ddf == "Satterthwaite" and type in (3, "III"):

@@ -590,3 +590,38 @@ def test_default_fit_is_as_good_as_every_other_optimizer():
     assert default.converged
     # 1e-6: the issue's bound; BOBYQA stops within ftol_abs = 1e-8 of a point, not of the optimum
     assert default.reml_criterion <= min(m.reml_criterion for m in each) + 1e-6
+
+
+# -- fits evaluated at a given theta (optimizer=None) ----------------------------------------------
+def _evaluated_pair():
+    rng = np.random.default_rng(11)
+    g = np.repeat(np.arange(12), 8)
+    x = rng.normal(size=96)
+    y = 1 + 0.5 * x + rng.normal(0, 1, 12)[g] + rng.normal(0, 1, 96)
+    data = pd.DataFrame({"y": y, "x": x, "g": g})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = lmer("y ~ x + (1 | g)", data)
+        evaluated = lmer("y ~ x + (1 | g)", data, optimizer=None, start=fitted.theta)
+    return data, fitted, evaluated
+
+
+def test_a_fit_evaluated_at_start_has_no_optimizer_name_and_can_be_refit():
+    """optimizer=None records None (no string sentinel); refitting by ML optimises."""
+    _, fitted, evaluated = _evaluated_pair()
+    assert evaluated.optimizer is None
+    np.testing.assert_allclose(evaluated.reml_criterion, fitted.reml_criterion, rtol=1e-12)
+    np.testing.assert_allclose(evaluated.refit_ml().loglik, fitted.refit_ml().loglik, rtol=1e-10)
+
+
+def test_a_fit_evaluated_at_start_can_be_lrt_compared_and_profiled():
+    data, fitted, evaluated = _evaluated_pair()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        null = lmer("y ~ 1 + (1 | g)", data)
+        table = anova(null=null, full=evaluated)
+        reference = anova(null=null, full=fitted)
+        profile = evaluated.confint(method="profile")
+        profile_ref = fitted.confint(method="profile")
+    np.testing.assert_allclose(table["Chisq"].iloc[1], reference["Chisq"].iloc[1], rtol=1e-8)
+    np.testing.assert_allclose(profile.to_numpy(), profile_ref.to_numpy(), rtol=1e-5)

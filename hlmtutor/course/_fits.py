@@ -3,9 +3,9 @@
 Everything the checks and the answer key read from a fit goes through this module, so a change in
 :class:`~hlmtutor.models.LmerResult` (say, per-factor results keyed by factor name) is handled here
 and nowhere else: :func:`variance_components` is the one function that reads a fit's variance
-components, and it reads them from ``fit.varcorr``, lme4's printed table (columns ``Groups``,
-``Name``, ``Variance``, ``Std.Dev.``). The number of groups is counted in the data, never read
-from the fit.
+components, and it reads them from ``fit.vc``, lme4's ``as.data.frame(VarCorr(m))`` (columns
+``grp``, ``var1``, ``var2``, ``vcov``, ``sdcor``): data, not the printed layout. The number of
+groups is counted in the data, never read from the fit.
 """
 
 from __future__ import annotations
@@ -37,17 +37,18 @@ def variance_components(fit) -> list[Component]:
     Returns
     -------
     list of Component
-        One per row of ``fit.varcorr``; a row whose ``Groups`` cell is blank (a random slope
-        printed under its intercept) belongs to the group above it, as in R's print.
+        One per variance row of ``fit.vc`` (the rows whose ``var2`` is empty; covariances
+        are not components).
     """
-    table: pd.DataFrame = fit.varcorr
-    components, group = [], ""
-    for label, name, variance in zip(
-        table["Groups"], table["Name"], table["Variance"], strict=True
+    table: pd.DataFrame = fit.vc
+    components = []
+    for group, name, other, variance in zip(
+        table["grp"], table["var1"], table["var2"], table["vcov"], strict=True
     ):
-        group = str(label if isinstance(label, str) else "").strip() or group
-        name = str(name if isinstance(name, str) else "").strip()
-        components.append(Component(group, "" if group == RESIDUAL else name, float(variance)))
+        if isinstance(other, str) and other:
+            continue  # a covariance row
+        name = name if isinstance(name, str) else ""
+        components.append(Component(str(group), "" if group == RESIDUAL else name, float(variance)))
     return components
 
 

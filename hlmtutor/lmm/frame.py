@@ -280,6 +280,11 @@ class ModelFrame:
                 out[expression] = _Variable(values=values.to_numpy(dtype=float, na_value=np.nan))
         return out
 
+    def variables(self, part: LinearPart, newdata: pd.DataFrame) -> dict[str, _Variable]:
+        """The model-frame variables of ``part`` evaluated on ``newdata`` with the fit's factor
+        levels and scaling (numbers, or a factor's codes and labels)."""
+        return self._variables(part, newdata)
+
     def fixed_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
         """X for ``newdata`` with the fit's factor levels, columns and scaling.
 
@@ -599,7 +604,8 @@ def model_frame(formula: str | Formula, data: pd.DataFrame) -> ModelFrame:
             raise TypeError(
                 f"The outcome {response!r} must be numeric, but its dtype is {series.dtype}. "
                 "lmer() fits a linear model for a numeric outcome; convert the column with "
-                "pandas.to_numeric, or use a generalised mixed model for a categorical outcome."
+                "pandas.to_numeric; for a binary (two-level) outcome use "
+                "glmer(formula, data, family='binomial')."
             )
     # Predictors: types first (clear errors before any computation).
     model_parts = [parsed.fixed, *(t.expr for t in parsed.random)]

@@ -69,7 +69,7 @@ def contrast_df(result: LmerResult, contrasts) -> np.ndarray:
             f"Each contrast needs {p} weights, one per fixed effect "
             f"({', '.join(result.params.index)}); got {contrasts.shape[1]}."
         )
-    vc = result._varpar_covariance
+    vc = result.varpar_covariance
     return sat.satterthwaite_df(result.vcov.to_numpy(), vc.jac, vc.a, contrasts)
 
 
@@ -109,7 +109,7 @@ def contest(result: LmerResult, contrasts) -> dict[str, float]:
     beta = result.params.to_numpy()
     vcov = result.vcov.to_numpy()
     sigma2 = result.sigma**2
-    vc = result._varpar_covariance
+    vc = result.varpar_covariance
 
     def table(f: float, ndf: float, ddf: float) -> dict[str, float]:
         ms = f * sigma2
@@ -167,7 +167,7 @@ def type3_contrasts(result: LmerResult) -> dict[str, np.ndarray]:
     if p <= 1 or len(labels) <= 1:
         return _type1_contrasts(result)
     terms = list(frame.formula.fixed.terms)
-    variables = frame._variables(frame.formula.fixed, frame.data)
+    variables = frame.variables(frame.formula.fixed, frame.data)
     rdx, rd_names = _redundant_matrix(frame, terms, variables)
     l_full = _zapsmall((np.linalg.pinv(x) @ rdx).T)  # rows: rdX columns, cols: X columns
     columns = {label: np.flatnonzero(assign == k + 1) for k, label in enumerate(labels)}
@@ -406,8 +406,10 @@ def _lower_factor(cov: np.ndarray) -> np.ndarray:
 def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.DataFrame:
     """Likelihood-profile intervals of every parameter from the ML deviance (lme4's profile)."""
     from .deviance import make_deviance
+    from .fit import refit
 
-    ml = result.refit_ml()
+    # a fit evaluated at a given theta (optimizer=None) is profiled around the ML optimum
+    ml = result.refit_ml() if result.optimizer is not None else refit(result, reml=False)
     dev = ml.deviance_function
     cutoff = stats.chi2.ppf(level, 1)
     psi_hat = _sd_cor(ml, ml.optimum.theta, ml.sigma)
@@ -445,13 +447,15 @@ def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.D
         ceiling = upper_psi[j]
         rows.append(_roots(lambda v, j=j: profiled(j, v), estimate, floor, ceiling))
     p = dev.p
-    y = ml.frame.y
+    y = ml.frame.y if ml.offset is None else ml.frame.y - ml.offset
     x = ml.frame.X
     for j in range(p):
         keep = [c for c in range(p) if c != j]
 
         def beta_excess(b, j=j, keep=keep):
-            reduced = make_deviance(y - b * x[:, j], x[:, keep], ml.reterms, reml=False)
+            reduced = make_deviance(
+                y - b * x[:, j], x[:, keep], ml.reterms, reml=False, weights=ml.prior_weights
+            )
             best = _bounded_min(reduced, ml.optimum.theta.copy(), ml.reterms.lower, None)
             return best - base - cutoff
 
@@ -540,7 +544,7 @@ def predict(
     x = frame.fixed_matrix(newdata)
     values = x @ result.params.to_numpy()
     if re:
-        modes = result._modes
+        modes = result.re_modes
         for term, b in zip(result.reterms.terms, modes, strict=True):
             codes = frame.random_codes(term.raw_index, newdata)
             unseen = codes < 0

@@ -35,7 +35,7 @@ class Optimum:
     theta: np.ndarray
     fval: float
     feval: int
-    optimizer: str
+    optimizer: str | None  # None: evaluated at the given theta, nothing optimised
     message: str
     singular: bool
     converged: bool
@@ -54,6 +54,7 @@ def nlopt_bobyqa(
     ftol_abs: float = 1e-8,
     xtol_rel: float = 1e-4,
     maxeval: int = 100000,
+    initial_step: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int, str]:
     """NLopt's BOBYQA: (best x, its value, evaluations, NLopt's result name).
 
@@ -83,6 +84,8 @@ def nlopt_bobyqa(
     opt.set_ftol_abs(ftol_abs)
     opt.set_xtol_rel(xtol_rel)
     opt.set_maxeval(maxeval)
+    if initial_step is not None:
+        opt.set_initial_step(np.asarray(initial_step, dtype=float).tolist())
     try:
         x = np.array(opt.optimize(np.asarray(start, dtype=float).tolist()))
         code = _NLOPT_MESSAGES.get(opt.last_optimize_result(), "NLopt stopped")
@@ -319,7 +322,7 @@ def optimize_theta(
     if method is None:  # no optimisation: the model at start
         theta = np.asarray(start, dtype=float)
         singular, converged, messages, grad, hess = check_convergence(fn, theta, lower)
-        return Optimum(theta, float(fn(theta)), 1, "none", "evaluated at start", singular,
+        return Optimum(theta, float(fn(theta)), 1, None, "evaluated at start", singular,
                        converged, tuple(messages), grad, hess)  # fmt: skip
     if method not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {method!r}.")

@@ -56,8 +56,8 @@ class LmerResult:
         Notes and warnings of the fit (dropped rows and columns, convergence, singular fit).
     theta : numpy.ndarray
         lme4's covariance parameters, terms in lme4's order.
-    optimizer : str
-        The optimizer used; ``converged`` says whether lme4's checks passed, ``feval`` counts
+    optimizer : str or None
+        The optimizer used (None for ``optimizer=None``: evaluated at ``start``); ``converged`` says whether lme4's checks passed, ``feval`` counts
         deviance evaluations.
 
     Examples
@@ -81,6 +81,10 @@ class LmerResult:
     reterms: ReTerms
     deviance_function: Deviance
     optimum: Optimum
+    prior_weights: np.ndarray | None = None  # lme4's weights= (None: all 1)
+    offset: np.ndarray | None = None  # offset() terms plus offset= (None: no offset)
+    weights_name: str | None = None  # what the summary prints on "Weights:"
+    offset_name: str | None = None  # and on " Offset:" (the offset= argument)
 
     # -- the fit ---------------------------------------------------------------------------
     @property
@@ -112,7 +116,7 @@ class LmerResult:
         return theta
 
     @property
-    def optimizer(self) -> str:
+    def optimizer(self) -> str | None:
         return self.optimum.optimizer
 
     @property
@@ -226,7 +230,7 @@ class LmerResult:
         dev = self.deviance_function
         sol = self._solution
         n = self.nobs
-        return float(sol.ldl2 + n * (1.0 + LOG_2PI + np.log(dev.pwrss(sol) / n)))
+        return float(sol.ldl2 + n * (1.0 + LOG_2PI + np.log(dev.pwrss(sol) / n)) - dev.log_weights)
 
     @property
     def df_resid(self) -> int:
@@ -264,10 +268,17 @@ class LmerResult:
         return coefficient_table(self)
 
     @cached_property
-    def _varpar_covariance(self):
+    def varpar_covariance(self):
+        """lmerTest's covariance of (theta, sigma), A = 2 H^-1, with the Jacobian of vcov(beta)
+        (a :class:`~hlmtutor.lmm.inference.VarparCovariance`; its ``notes`` say when H is not
+        positive definite)."""
         from .inference import varpar_covariance
 
         return varpar_covariance(self)
+
+    @property
+    def _varpar_covariance(self):  # the old private name, kept for other branches
+        return self.varpar_covariance
 
     def satterthwaite_df(self, contrasts) -> np.ndarray:
         """Satterthwaite df of the contrasts l'beta (rows of ``contrasts``), as lmerTest.
@@ -352,8 +363,18 @@ class LmerResult:
 
     @cached_property
     @single_threaded
-    def _modes(self) -> list[np.ndarray]:
+    def re_modes(self) -> list[np.ndarray]:
+        """Conditional modes b per random-effects term (lme4's order), (l_k, q_k) each."""
         return self.deviance_function.modes(self._solution)
+
+    @property
+    def _modes(self) -> list[np.ndarray]:  # the old private name, kept for other branches
+        return self.re_modes
+
+    @property
+    def re_condvar(self) -> list[np.ndarray]:
+        """Conditional covariance blocks per term in units of sigma^2, (l_k, q_k, q_k) each."""
+        return self._cond_var
 
     @cached_property
     @single_threaded
@@ -399,8 +420,10 @@ class LmerResult:
 
     # -- fitted values and residuals -----------------------------------------------------------
     def fitted(self) -> pd.Series:
-        """Fitted values X beta + Z b (conditional on the random effects)."""
+        """Fitted values X beta + Z b (conditional on the random effects), plus the offset."""
         values = self.frame.X @ self.params.to_numpy()
+        if self.offset is not None:
+            values = values + self.offset
         for term, modes in zip(self.reterms.terms, self._modes, strict=True):
             values = values + np.sum(term.columns * modes[term.codes], axis=1)
         return pd.Series(values, index=self.data.index, name="fitted")
@@ -413,8 +436,10 @@ class LmerResult:
 
     @property
     def scaled_residuals(self) -> pd.Series:
-        """Min, 1Q, Median, 3Q, Max of resid / sigma (R's quantile type 7)."""
+        """Min, 1Q, Median, 3Q, Max of sqrt(w) resid / sigma (R's quantile type 7)."""
         scaled = self.resid().to_numpy() / self.sigma
+        if self.prior_weights is not None:
+            scaled = scaled * np.sqrt(self.prior_weights)
         values = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1.0])
         return pd.Series(values, index=["Min", "1Q", "Median", "3Q", "Max"], name="scaled")
 

@@ -105,7 +105,7 @@ class WhitenedProblem:
         first = reterms.terms[0]
         a11 = self._run_sums(first.columns, first.columns)
         z1a = self._run_sums(first.columns, a)
-        rest = _rest_blocks(reterms, a) if len(reterms.terms) > 1 else None
+        rest = _rest_blocks(reterms, a, None) if len(reterms.terms) > 1 else None
         fast = None
         if rest is None and first.q == 1:
             fast = (np.ascontiguousarray(a11[:, 0, 0]), np.ascontiguousarray(z1a[:, 0, :]))
@@ -433,7 +433,7 @@ class StructuredLmerResult(LmerResult):
     # -- Satterthwaite: derivatives in (theta, structure, sigma) --------------------------------
     @cached_property
     @single_threaded
-    def _varpar_covariance(self) -> VarparCovariance:
+    def varpar_covariance(self) -> VarparCovariance:
         """lmerTest's A and Jacobian over (theta, structure parameters, sigma). A structure
         parameter at the edge of its range (see ``_checks``) is held at its estimate, as a
         boundary fit's variance is: the criterion is flat in it there."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from .. import _rprint as rp
 from .formula import deparse
@@ -38,6 +39,10 @@ def header_lines(result: LmerResult, data_name: str) -> list[str]:
     lines = title_lines(result.REML)
     lines += rp.cat_fill(["Formula:", *deparse(result.formula)]).splitlines()
     lines += rp.cat_fill(["   Data:", data_name]).splitlines()
+    if result.weights_name is not None:
+        lines.append(f"Weights: {result.weights_name}")
+    if result.offset_name is not None:
+        lines.append(f" Offset: {result.offset_name}")
     lines.append("")
     if result.REML:
         crit = rp.r_round(result.reml_criterion, 1)
@@ -90,7 +95,8 @@ def random_effects_lines(result: LmerResult) -> list[str]:
             for i in range(q):
                 cells[row + i] += [strings[i, j] if j < i else "" for j in range(width - 1)]
             row += q
-        cells[-1] += [""] * (width - 1)
+        for cells_row in cells:  # the Residual row (linear models) has no correlations
+            cells_row += [""] * (4 + width - 1 - len(cells_row))
         colnames += ["Corr"] + [""] * (width - 2)
     lines = ["Random effects:", *rp.print_matrix([""] * len(cells), colnames, cells, right=False)]
     return lines
@@ -193,7 +199,7 @@ def warning_lines(result: LmerResult) -> list[str]:
         lines += ["fit warnings:", *fit_messages]
     optimum = result.optimum
     if optimum.messages:
-        name = "nloptwrap" if optimum.optimizer == "bobyqa" else optimum.optimizer
+        name = {"bobyqa": "nloptwrap", None: "none"}.get(optimum.optimizer, optimum.optimizer)
         lines += [f"optimizer ({name}) convergence code: 0 (OK)", *optimum.messages, ""]
     return lines
 
@@ -203,7 +209,7 @@ def hlmtutor_notes(result: LmerResult) -> list[str]:
     lmerTest's notes on the Hessian of the variance parameters."""
     notes = [m for m in result.frame.messages if not m.startswith(RANK_MESSAGE)]
     if len(result.params):
-        notes += list(result._varpar_covariance.notes)
+        notes += list(result.varpar_covariance.notes)
     return notes
 
 
@@ -258,10 +264,16 @@ class LmerSummary:
             )
         parts.append("</p>")
         parts.append("<p><strong>Scaled residuals</strong></p>")
-        parts.append(_html_table(*_named_cells(residual_lines(result)[1:3])))
+        quantiles = result.scaled_residuals
+        parts.append(_html_table(list(quantiles.index), [rp.r_format(list(quantiles), DIGITS)]))
         parts.append("<p><strong>Random effects</strong></p>")
-        vc_lines = random_effects_lines(result)
-        parts.append(f"<pre>{html.escape(chr(10).join(vc_lines[1:]))}</pre>")
+        table = result.varcorr
+        columns = [c for c in table.columns if not table[c].isna().all()]
+        cells = [
+            [v if isinstance(v, str) else ("" if pd.isna(v) else f"{v:.4g}") for v in row]
+            for row in table[columns].itertuples(index=False)
+        ]
+        parts.append(_html_table(columns, cells))
         for note in result.identification_notes:
             parts.append(f"<p><em>Note:</em> {html.escape(note)}</p>")
         parts.append(f"<p>{html.escape(groups_line(result)[0])}</p>")
@@ -279,10 +291,6 @@ class LmerSummary:
                 parts.append(f"<p><em>{html.escape(message)}</em></p>")
         parts.append("</div>")
         return "\n".join(parts)
-
-
-def _named_cells(lines: list[str]) -> tuple[list[str], list[list[str]]]:
-    return lines[0].split(), [lines[1].split()]
 
 
 def _html_table(colnames: list[str], cells: list[list[str]], rownames=None) -> str:
