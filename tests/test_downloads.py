@@ -495,3 +495,14 @@ def test_install_cell_in_a_colab_like_environment_changes_nothing_installed(tmp_
         [str(python), str(script)], capture_output=True, text=True, env=environ, timeout=300
     )
     assert again.returncode == 0 and "Installing" not in again.stdout
+
+
+def test_substitutions_become_their_markdown_where_they_stand() -> None:
+    """The install commands reach the downloads as the book shows them ({{ name }} of MyST)."""
+    context = PageContext(substitutions={"cmd": "```bash\npip install x\n```", "inline": "`y`"})
+    converter = MarkdownConverter(context)
+    text = "1. Install:\n\n   {{ cmd }}\n\n   then {{inline}} and {{ nope }}."
+    assert converter.convert(text) == (
+        "1. Install:\n\n   ```bash\n   pip install x\n   ```\n\n   then `y` and {{ nope }}."
+    )
+    assert converter.problems == ["no substitution 'nope'"]

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # conda-forge ships some pip extras as packages of their own: `dask[distributed]` is dask plus
 # distributed. An extra not listed here has no conda package and is not expected in environment.yml.
 CONDA_PACKAGES_FOR_EXTRA = {("dask", "distributed"): "distributed"}
+# PyPI names conda-forge spells otherwise.
+CONDA_NAMES = {"build": "python-build"}
 # environment.yml entries that are not Python dependencies of the project.
 CONDA_ONLY = {"pip"}
 
@@ -38,7 +40,7 @@ def pip_requirements() -> dict[str, SpecifierSet]:
     for line in lines:
         requirement = Requirement(line)
         name = canonicalize_name(requirement.name)
-        wanted[name] = requirement.specifier
+        wanted[CONDA_NAMES.get(name, name)] = requirement.specifier
         for extra in requirement.extras:
             conda_name = CONDA_PACKAGES_FOR_EXTRA.get((name, canonicalize_name(extra)))
             if conda_name:
@@ -443,3 +445,57 @@ def test_docs_point_inside_the_repository(name: str) -> None:
     text = (ROOT / name).read_text()
     assert "../shared" not in text and "/work/" not in text
     assert "installed here" not in text
+
+
+@pytest.mark.slow
+def test_sdist_leaves_the_tests_out_and_carries_the_notices(tmp_path) -> None:
+    """The sdist cannot run the tests (they need the book and R's reference files), so it leaves
+    them out; it carries the package with its data, the licences and NOTICE."""
+    import subprocess
+    import sys
+    import tarfile
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    source = tmp_path / "source"  # a copy of the tracked files: no build/ or egg-info in the tree
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / name).write_bytes((ROOT / name).read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "-o", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (sdist,) = (tmp_path / "dist").glob("hlmtutor-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for name in ("LICENSE", "NOTICE", "README.md", "pyproject.toml", "hlmtutor/__init__.py"):
+        assert name in names, f"the sdist lacks {name}"
+    assert "hlmtutor/data/hsb_students.csv" in names
+    assert "hlmtutor/course/notebooks/a1-descriptives-centering.ipynb" in names
+    stray = sorted(
+        n for n in names if n.split("/")[0] in {"tests", "book", "benchmarks", ".github"}
+    )
+    assert not stray, f"the sdist holds files it cannot use: {stray[:5]}"
+
+
+def test_notice_names_the_third_party_material_with_licences_and_sources() -> None:
+    notice = (ROOT / "NOTICE").read_text()
+    for what, licence in (
+        ("MathJax", "Apache License 2.0"),
+        ("High School and Beyond", "public-domain"),
+        ("lme4", "GPL"),
+        ("guide.R", "states none"),
+    ):
+        assert what in notice and licence in notice, what
+    vendored = (ROOT / "book" / "_static" / "mathjax" / "VENDORED.txt").read_text()
+    version = re.search(r"MathJax (\d+\.\d+\.\d+)", vendored)[1]
+    assert f"MathJax {version}" in notice, "NOTICE names another MathJax than the one vendored"
+    named = set(re.findall(r"(?:book|hlmtutor|tests)/[\w./-]+\.(?:js|csv|Rout|R|txt)\b", notice))
+    missing = sorted(path for path in named if not (ROOT / path).is_file())
+    assert not missing, f"NOTICE names files that do not exist: {missing}"
+    assert "NOTICE" in pyproject()["project"]["license-files"]

@@ -46,6 +46,9 @@ SUBSTITUTIONS = (
     "course_requirement",
 )
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+#: The theme's buttons that need the repository (jupyter-book allows them in _config.yml only
+#: with the repository's URL there): turned on here, where the URL is known.
+REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button")
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,8 @@ def configure(app: Any, config: Any) -> None:
     theme = dict(config.html_theme_options or {})
     theme["repository_url"] = publishing.repository
     theme["repository_branch"] = publishing.branch
+    for button in REPOSITORY_BUTTONS:
+        theme[button] = True  # jupyter-book's defaults say false; the site has a repository
     config.html_theme_options = theme
     config.myst_substitutions = {**(config.myst_substitutions or {}), **substitutions(publishing)}
 

@@ -253,13 +253,14 @@ class MarkdownConverter:
         """``{{ name }}`` -> the substitution's Markdown (indented as the reference is)."""
 
         def replace(match: re.Match) -> str:
+            indent = match["indent"] or ""
             value = self.context.substitutions.get(match["name"])
             if value is None:
                 self.problems.append(f"no substitution {match['name']!r}")
                 return match[0]
-            return value.replace("\n", "\n" + match["indent"]) if match["indent"] else value
+            return indent + value.replace("\n", "\n" + indent)
 
-        return _SUBSTITUTION.sub(lambda m: m["indent"] + replace(m), text)
+        return _SUBSTITUTION.sub(replace, text)
 
     @staticmethod
     def _closing_fence(lines: list[str], start: int, fence: str) -> int:
