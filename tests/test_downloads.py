@@ -456,7 +456,7 @@ def test_install_cell_in_a_colab_like_environment_changes_nothing_installed(tmp_
     # hlmtutor from a copy of this tree (the published cell names the repository at a commit).
     source = tmp_path / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE", "MANIFEST.in"):
         shutil.copy2(ROOT / name, source / name)
     shutil.copytree(
         ROOT / "hlmtutor", source / "hlmtutor", ignore=shutil.ignore_patterns("__pycache__")

@@ -161,6 +161,7 @@ def test_release_publishes_the_tagged_version_by_trusted_publishing_and_the_site
     dist = commands({"jobs": {"dist": jobs["dist"]}})
     assert "python -m build" in dist and "twine check" in dist
     assert '"v${version}"' in dist  # the tag must name pyproject's version
+    assert "CITATION.cff" in dist  # and the citation must cite it
     upload = next(s for s in jobs["dist"]["steps"] if s.get("uses", "").startswith("actions/up"))
     assert upload["with"]["path"] == "dist/"
     pypi = jobs["pypi"]
