@@ -109,7 +109,8 @@ def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 
 def _figures_announced(notebook: nbformat.NotebookNode) -> int:
-    """How many figures the text shows (``myst_markdown`` writes "**Figure N.M.**" captions)."""
+    """How many figures the text shows (the converter, ``hlmtutor.course._myst``, writes
+    "**Figure N.M.**" captions)."""
     return sum(
         len(re.findall(r"^\*\*Figure[ .\d]*\*\*", cell.source, re.MULTILINE))
         for cell in notebook.cells
