@@ -176,9 +176,9 @@ def point_binder_at_notebook(app: Any, pagename: str, context: dict[str, Any]) -
 
 def copy_binder(app: Any, exception: Exception | None) -> None:
     """``build-finished``: the site (the ``gh-pages`` branch) carries Binder's configuration."""
-    if exception is not None or app.builder.format != "html":
-        return
     source = Path(app.srcdir, "binder")
+    if exception is not None or app.builder.format != "html" or not source.is_dir():
+        return
     target = Path(app.outdir, "binder")
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
