@@ -23,8 +23,35 @@ help:
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+# The Python that makes .venv must be one hlmtutor supports (requires-python), and .venv must have
+# been made by that same Python: one made by an older Python (say 3.10, before 3.11 was installed)
+# is removed and made again, rather than left broken. FORCE: checked on every run, as the Python
+# on PATH can change without any file here changing.
+MIN_PYTHON := 3.11
+VENV_PYTHON_FILE := $(VENV)/.made-by
+
+.PHONY: FORCE
+FORCE:
+
+$(VENV_PYTHON_FILE): FORCE
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(MIN_PYTHON)".split("."))))' 2>/dev/null || { \
+		echo "hlmtutor needs Python $(MIN_PYTHON) or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
+		echo "Install a newer Python (Debian/Ubuntu: apt-get install python3 python3-venv) or run make PYTHON=python3.12" >&2; \
+		exit 1; }
+	@want=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2], sys.base_prefix)'); \
+	have=$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2], sys.base_prefix)' 2>/dev/null); \
+	if [ -d $(VENV) ] && [ "$$want" != "$$have" ]; then \
+		echo "$(VENV) was made by another Python ($${have:-one that no longer runs}); making it again with $$want"; \
+		rm -rf $(VENV); \
+	fi; \
+	if [ ! -x $(PY) ]; then \
+		$(PYTHON) -m venv $(VENV) || { \
+			echo "could not make $(VENV): Debian/Ubuntu need the python3-venv package (apt-get install python3-venv)" >&2; \
+			rm -rf $(VENV); exit 1; }; \
+	fi; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$want" ]; then echo "$$want" > $@; fi
+
+$(STAMP): pyproject.toml $(VENV_PYTHON_FILE)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[book,course,test,dask]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null

@@ -1,9 +1,12 @@
-"""R's printing rules, ported for lmerTest's summary text.
+"""R's printing rules, as lmerTest's summary text needs them.
 
-Only what ``print(summary(lmer_fit))`` uses: ``format()`` of numbers (R's formatReal),
-``format.pval``, ``printCoefmat``'s rounding, ``abbreviate``, ``cat(fill = TRUE)``,
-``deparse`` of a formula, and ``print.default`` of character matrices and named vectors.
-Everything assumes R's defaults: width 80, digits 7, scipen 0.
+Only what ``print(summary(lmer_fit))`` uses: ``format()`` of numbers, ``format.pval``,
+``printCoefmat``'s rounding, ``abbreviate``, ``cat(fill = TRUE)``, ``deparse`` of a formula, and
+``print.default`` of character matrices and named vectors, all with R's defaults (width 80,
+digits 7, scipen 0). Written from R's documentation of those functions (``?format``,
+``?print.default``, ``?options`` for ``digits`` and ``scipen``, ``?format.pval``, ``?abbreviate``,
+``?strwrap``, ``?cat``) and from R's printed output, which the tests compare with character for
+character (tests/reference/); not from R's source code.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 WIDTH = 80
 DEPARSE_CUTOFF = 60
+_R_DEFAULT_DIGITS = 7  # options("digits")
 
 
 # -- numbers -----------------------------------------------------------------------------
@@ -23,33 +27,34 @@ def r_round(x: float, digits: float) -> float:
     return round(x, int(math.floor(digits + 0.5)))
 
 
-def _scientific(x: float, digits: int) -> tuple[bool, int, int, bool]:
-    """R's scientific(): (negative, exponent kpower, significant digits nsig, roundingwidens)."""
+@dataclass(frozen=True)
+class _Shape:
+    """How one number looks with at most ``digits`` significant digits."""
+
+    negative: bool
+    #: The decimal exponent of its leading digit once rounded (99.99999999 -> 100: 2).
+    exponent: int
+    #: The significant digits it needs: trailing zeros of the rounded mantissa dropped.
+    significant: int
+    #: Rounding carried into a new leading digit that fixed notation will not show: the
+    #: number prints as fixed with one digit fewer left of the point than ``exponent`` says.
+    carried: bool
+
+
+def _shape(x: float, digits: int) -> _Shape:
+    """``?print.default``: each number gets the fewest significant digits, at most ``digits``,
+    that show it to ``digits`` significant digits. Python's ``e`` format rounds the decimal
+    mantissa correctly; its exponent and the mantissa's nonzero digits are what we need."""
     if x == 0.0:
-        return False, 0, 1, False
-    neg = x < 0
-    r = abs(x)
-    kp = math.floor(math.log10(r)) - digits + 1
-    r_prec = r / 10.0**kp if kp >= 0 else r * 10.0 ** (-kp)
-    if r_prec < 10.0 ** (digits - 1):
-        r_prec *= 10.0
-        kp -= 1
-    alpha = float(round(r_prec))
-    nsig = digits
-    for _ in range(digits):
-        alpha /= 10.0
-        if alpha == math.floor(alpha):
-            nsig -= 1
-        else:
-            break
-    if nsig == 0 and digits > 0:
-        nsig = 1
-        kp += 1
-    kpower = kp + digits - 1
-    rgt = min(max(7 - kpower, 0), 22)
-    fuzz = 0.5 / 10.0**rgt
-    widens = 0 < kpower <= 22 and r < 10.0**kpower - fuzz
-    return neg, kpower, nsig, widens
+        return _Shape(False, 0, 1, False)
+    mantissa, exponent_text = f"{abs(x):.{digits - 1}e}".split("e")
+    exponent = int(exponent_text)
+    significant = max(1, len(mantissa.replace(".", "").rstrip("0")))
+    # Fixed notation shows the decimals R's default digits leave right of the point; when the
+    # number stays below 10^exponent at that precision, it keeps its old count of left digits.
+    shown_decimals = min(max(_R_DEFAULT_DIGITS - exponent, 0), 22)
+    carried = 0 < exponent <= 22 and abs(x) < 10.0**exponent - 0.5 / 10.0**shown_decimals
+    return _Shape(x < 0, exponent, significant, carried)
 
 
 @dataclass
@@ -60,39 +65,47 @@ class RealFormat:
     mantissa_digits: int = 0
 
 
+def _exponent_digits(shapes: list[_Shape]) -> int:
+    """Digits of the exponent in R's e-notation: two, or three from e+100 or e-99 on."""
+    return 3 if any(s.exponent >= 100 or s.exponent <= -99 for s in shapes) else 2
+
+
 def format_real_spec(values: list[float], digits: int = 7, nsmall: int = 0) -> RealFormat:
-    """The common width and decimals R's formatReal picks for ``values``."""
+    """The common width and decimals R's ``format()`` gives the numbers ``values``.
+
+    ``?format`` and ``?options`` (scipen = 0): fixed notation unless it would be wider than
+    scientific notation. Fixed notation gives every number the decimals that the one needing
+    most of them needs (at least ``nsmall``); scientific notation gives every mantissa the
+    significant digits of the one needing most.
+    """
     finite = [v for v in values if math.isfinite(v)]
     if not finite:
         return RealFormat(width=max((len(_nonfinite(v)) for v in values), default=2), decimals=0,
                           scientific=False)  # fmt: skip
-    neg = 0
-    rgt = mxsl = mxe = mxns = -(10**9)
-    mne = 10**9
-    for v in finite:
-        is_neg, kpower, nsig, widens = _scientific(v, digits)
-        left = kpower + 1
-        if widens:
-            left -= 1
-        sleft = int(is_neg) + (1 if left <= 0 else left)
-        right = nsig - left
-        neg = max(neg, int(is_neg))
-        rgt = max(rgt, right)
-        mxsl = max(mxsl, sleft)
-        mxe = max(mxe, kpower)
-        mne = min(mne, kpower)
-        mxns = max(mxns, nsig)
-    rgt = max(rgt, 0)
-    w_fixed = mxsl + rgt + (rgt > 0)
-    e_digits = 2 if (mxe >= 100 or mne <= -99) else 1
-    d = mxns - 1
-    w_exp = neg + (d > 0) + d + 4 + e_digits
-    if w_fixed <= w_exp:
-        rgt = max(rgt, nsmall)
-        w_fixed = mxsl + rgt + (rgt > 0)
-        width = max([w_fixed] + [len(_nonfinite(v)) for v in values if not math.isfinite(v)])
-        return RealFormat(width=width, decimals=rgt, scientific=False)
-    return RealFormat(width=w_exp, decimals=d, scientific=True, mantissa_digits=d)
+    shapes = [_shape(v, digits) for v in finite]
+    any_negative = any(s.negative for s in shapes)
+    decimals = 0
+    left_width = 0
+    for s in shapes:
+        left_digits = s.exponent + 1 - s.carried  # digits left of the point in fixed notation
+        decimals = max(decimals, s.significant - left_digits)
+        left_width = max(left_width, s.negative + max(left_digits, 1))
+    fixed_width = left_width + decimals + (decimals > 0)
+    mantissa_decimals = max(s.significant for s in shapes) - 1
+    # sign, the leading digit, the point and decimals (if any), "e", the exponent's sign and digits
+    point = mantissa_decimals > 0
+    scientific_width = any_negative + 1 + point + mantissa_decimals + 2 + _exponent_digits(shapes)
+    if fixed_width <= scientific_width:
+        decimals = max(decimals, nsmall)
+        fixed_width = left_width + decimals + (decimals > 0)
+        width = max([fixed_width] + [len(_nonfinite(v)) for v in values if not math.isfinite(v)])
+        return RealFormat(width=width, decimals=decimals, scientific=False)
+    return RealFormat(
+        width=scientific_width,
+        decimals=mantissa_decimals,
+        scientific=True,
+        mantissa_digits=mantissa_decimals,
+    )
 
 
 def _nonfinite(v: float) -> str:
@@ -116,45 +129,50 @@ def r_format(values, digits: int = 7, nsmall: int = 0, na: str = "NA") -> list[s
     present = [v for v in values if not math.isnan(v)] or values
     spec = format_real_spec(present, digits, nsmall)
     out = [na if math.isnan(v) and present is not values else _format_one(v, spec) for v in values]
-    width = max(len(s) for s in out)
+    width = max([spec.width] + [len(s) for s in out])  # R pads to the width it computed
     return [s.rjust(width) for s in out]
 
 
+def _fixed_pvalue(p: float, digits: int) -> bool:
+    """Whether ``format.pval`` shows ``p`` in fixed notation: from 1e-4 up (1e-5 up when
+    ``digits`` > 1, as R's output shows)."""
+    exponent = math.floor(math.log10(p if p > 0 else 1e-50))
+    return exponent >= -3 or (exponent == -4 and digits > 1)
+
+
+def _below_eps_text(eps: float, digits: int, others: list[str]) -> str:
+    """How ``format.pval`` shows a p-value below ``eps``: "<" and eps with fewer digits, as
+    narrow as the other p-values' column allows (a space after "<" unless both are narrow)."""
+    eps_digits = max(1, digits - 2)
+    if others:
+        column = max(len(text) for text in others)
+        if eps_digits > 1 and eps_digits + 6 > column:
+            eps_digits = max(1, column - 7)
+        space = "" if eps_digits == 1 and column <= 6 else " "
+    else:
+        space = "" if eps_digits == 1 else " "
+    return "<" + space + r_format([eps], eps_digits)[0]
+
+
 def format_pval(pvalues, digits: int, eps: float = 2.220446049250313e-16) -> list[str]:
-    """R's ``format.pval(pv, digits, eps)``."""
+    """R's ``format.pval(pv, digits, eps)``: p-values as ``format()`` shows them with ``digits``,
+    those in fixed and those in scientific notation formatted as two groups, and those below
+    ``eps`` as "< eps"."""
     pvalues = [float(p) for p in pvalues]
-    is0 = [p < eps for p in pvalues]
-    out = [""] * len(pvalues)
-    rest = [p for p, z in zip(pvalues, is0, strict=True) if not z]
-    formatted: list[str] = []
-    if rest:
-        expo = [math.floor(math.log10(p if p > 0 else 1e-50)) for p in rest]
-        fixp = [e >= -3 or (e == -4 and digits > 1) for e in expo]
-        formatted = [""] * len(rest)
-        for flag in (True, False):
-            idx = [i for i, f in enumerate(fixp) if f == flag]
-            if idx:
-                strings = r_format([rest[i] for i in idx], digits)
-                for i, s in zip(idx, strings, strict=True):
-                    formatted[i] = s
-        it = iter(formatted)
-        for i, z in enumerate(is0):
-            if not z:
-                out[i] = next(it)
-    if any(is0):
-        d = max(1, digits - 2)
-        if rest:
-            nc = max(len(s) for s in formatted)
-            if d > 1 and d + 6 > nc:
-                d = max(1, nc - 7)
-            sep = "" if d == 1 and nc <= 6 else " "
-        else:
-            sep = "" if d == 1 else " "
-        text = "<" + sep + r_format([eps], d)[0]
-        for i, z in enumerate(is0):
-            if z:
-                out[i] = text
-    return out
+    shown: dict[int, str] = {}
+    for fixed in (True, False):
+        group = [
+            i for i, p in enumerate(pvalues) if p >= eps and _fixed_pvalue(p, digits) == fixed
+        ]  # (a NaN is neither: R shows it as NA)
+        if group:
+            texts = r_format([pvalues[i] for i in group], digits)
+            shown.update(zip(group, texts, strict=True))
+    below = [i for i, p in enumerate(pvalues) if p < eps]
+    if below:
+        text = _below_eps_text(eps, digits, list(shown.values()))
+        shown.update(dict.fromkeys(below, text))
+    shown.update({i: "NA" for i, p in enumerate(pvalues) if math.isnan(p)})
+    return [shown[i] for i in range(len(pvalues))]
 
 
 # -- text layout ------------------------------------------------------------------------
@@ -231,26 +249,22 @@ _VOWELS = set("aeiou")
 
 
 def _strip_chars(name: str, minlength: int) -> str:
-    """R's C routine behind ``abbreviate(use.classes = TRUE)`` (names without spaces)."""
+    """One name shortened as ``?abbreviate`` describes (``method = "left.kept"``): strip the
+    spaces at its ends, then drop characters from the right until it is ``minlength`` long,
+    first lower-case vowels, then other lower-case letters, then anything else but spaces,
+    never the first character of a word."""
     chars = list(name.strip())
-    if len(chars) <= minlength:
-        return "".join(chars)
-
-    def first_char(i: int) -> bool:
-        return chars[i - 1].isspace()
-
-    for test in (
+    for droppable in (
         lambda c: c in _VOWELS,
         lambda c: c.islower(),
         lambda c: not c.isspace(),
     ):
-        i = len(chars) - 1
-        while i > 0:
-            if i < len(chars) and test(chars[i]) and not first_char(i):
-                del chars[i]
-            if len(chars) <= minlength:
-                return "".join(chars)
-            i -= 1
+        position = len(chars) - 1
+        while position > 0 and len(chars) > minlength:
+            starts_word = chars[position - 1].isspace()
+            if position < len(chars) and droppable(chars[position]) and not starts_word:
+                del chars[position]
+            position -= 1
     return "".join(chars)
 
 

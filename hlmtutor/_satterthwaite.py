@@ -3,14 +3,19 @@
 lmerTest (Kuznetsova, Brockhoff & Christensen 2017, J. Stat. Softw. 82(13)) takes the
 variance parameters ``varpar = (theta, sigma)`` at the optimum and
 
-* A = 2 H^-1, with H the Hessian of the (REML or ML) deviance in varpar from
-  ``numDeriv::hessian`` (Richardson extrapolation), inverted over its eigenvalues above
-  1e-8 only;
-* the Jacobian of vcov(beta) in varpar from ``numDeriv::jacobian``;
+* A = 2 H^-1, with H the Hessian of the (REML or ML) deviance in varpar, inverted over its
+  eigenvalues above 1e-8 only;
+* the Jacobian of vcov(beta) in varpar;
 * for a contrast l: ``df = 2 (l' C l)^2 / (g' A g)``, g_k = l' (dC/dvarpar_k) l.
 
-The numerical derivatives are ported from numDeriv 2016.8 (``genD`` and ``jacobian``
-with their default arguments) so that the numbers agree with lmerTest's to many digits.
+Both derivatives are numerical: central differences refined by Richardson extrapolation
+(Richardson 1911, Phil. Trans. R. Soc. A 210, 307-357; the repeated form as in Linfield & Penny
+1989, *Microcomputers in Numerical Analysis*, and Press et al., *Numerical Recipes*, 3rd ed.,
+section 5.7). lmerTest obtains them from R's numDeriv with its documented default settings
+(``method.args``: initial relative step d, ``eps`` for arguments near zero, ``zero.tol``, r = 4
+steps, each half the one before); this module implements the same published method with those
+settings, so that the numbers agree with lmerTest's to many digits. It is written from the method
+and the documented settings, not from numDeriv's code.
 """
 
 from __future__ import annotations
@@ -20,71 +25,109 @@ from collections.abc import Callable
 import numpy as np
 
 EIGEN_TOL = 1e-8  # lmerTest's default tol in as_lmerModLT
-_ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)
+# numDeriv's documented defaults: arguments closer to zero than ZERO_TOL get the absolute step
+# EPS instead of the relative one; R = 4 steps, each half the one before.
+ZERO_TOL = np.sqrt(np.finfo(float).eps / 7e-7)
+EPS = 1e-4
+STEPS = 4
+HESSIAN_STEP = 0.1  # d for the Hessian
+JACOBIAN_STEP = 1e-4  # d for the Jacobian
 
 
-def _richardson(approx: np.ndarray) -> np.ndarray:
-    """Richardson extrapolation over the first axis (step halves each time)."""
-    a = approx.copy()
-    r = a.shape[0]
-    for m in range(1, r):
-        a = (a[1 : r + 1 - m] * 4.0**m - a[: r - m]) / (4.0**m - 1.0)
-    return a[0]
+def richardson(estimates: np.ndarray) -> np.ndarray:
+    """Richardson's extrapolation to step zero of estimates along the first axis.
+
+    ``estimates[k]`` is a central-difference estimate with step h / 2^k, whose error is a series
+    in even powers of the step. Each round m = 1, 2, ... combines neighbours as
+    T' = (4^m T(h/2) - T(h)) / (4^m - 1), which cancels the h^(2m) term, until one estimate is
+    left.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h = 0.1 / 2.0 ** np.arange(4)
+    >>> crude = (np.sin(1 + h) - np.sin(1 - h)) / (2 * h)  # derivative of sin at 1
+    >>> bool(abs(richardson(crude) - np.cos(1)) < 1e-13 < abs(crude[-1] - np.cos(1)))
+    True
+    """
+    table = np.array(estimates, dtype=float, copy=True)
+    for m in range(1, len(table)):
+        weight = 4.0**m
+        table = (table[1:] * weight - table[:-1]) / (weight - 1.0)
+    return table[0]
 
 
-def _steps(x: np.ndarray, d: float, eps: float = 1e-4) -> np.ndarray:
-    return np.abs(d * x) + eps * (np.abs(x) < _ZERO_TOL)
+def initial_steps(x: np.ndarray, relative: float) -> np.ndarray:
+    """First step per argument: ``relative * |x|``, plus EPS where x is (nearly) zero."""
+    return np.abs(relative * x) + EPS * (np.abs(x) < ZERO_TOL)
 
 
-def hessian(func: Callable[[np.ndarray], float], x: np.ndarray, r: int = 4) -> np.ndarray:
-    """Hessian of a scalar function as ``numDeriv::hessian`` computes it (d = 0.1)."""
+def _halved(first: np.ndarray) -> list[np.ndarray]:
+    """The STEPS step vectors: ``first``, then each half the one before (exact in binary)."""
+    return [first / 2.0**k for k in range(STEPS)]
+
+
+def hessian(func: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
+    """Hessian of a scalar function by extrapolated second differences.
+
+    Diagonal: f(x + h e_i) - 2 f(x) + f(x - h e_i) = h_i^2 H_ii + O(h^4). Off the diagonal, along
+    v = h_i e_i + h_j e_j: f(x + v) - 2 f(x) + f(x - v) = h_i^2 H_ii + h_j^2 H_jj
+    + 2 h_i h_j H_ij + O(h^4), solved for H_ij with the extrapolated diagonal. Each entry is
+    extrapolated over the halved steps (:func:`richardson`); the first step is
+    ``initial_steps(x, 0.1)``, the settings lmerTest's numDeriv call uses.
+    """
     x = np.asarray(x, dtype=float)
     n = len(x)
-    f0 = func(x)
-    h0 = _steps(x, 0.1)
-    hdiag = np.zeros(n)
+    centre = func(x)
+    steps = _halved(initial_steps(x, HESSIAN_STEP))
     unit = np.eye(n)
-    for i in range(n):
-        approx = np.zeros(r)
-        h = h0.copy()
-        for k in range(r):
-            f1 = func(x + unit[i] * h)
-            f2 = func(x - unit[i] * h)
-            approx[k] = (f1 - 2 * f0 + f2) / h[i] ** 2
-            h = h / 2
-        hdiag[i] = _richardson(approx)
-    hess = np.diag(hdiag)
+
+    def second_difference(direction: np.ndarray) -> float:
+        return func(x + direction) - 2 * centre + func(x - direction)
+
+    diagonal = np.array(
+        [
+            richardson(np.array([second_difference(unit[i] * h) / h[i] ** 2 for h in steps]))
+            for i in range(n)
+        ]
+    )
+    result = np.diag(diagonal)
     for i in range(n):
         for j in range(i):
-            approx = np.zeros(r)
-            h = h0.copy()
-            for k in range(r):
-                step = unit[i] * h + unit[j] * h
-                f1 = func(x + step)
-                f2 = func(x - step)
-                approx[k] = (f1 - 2 * f0 + f2 - hdiag[i] * h[i] ** 2 - hdiag[j] * h[j] ** 2) / (
-                    2 * h[i] * h[j]
-                )
-                h = h / 2
-            hess[i, j] = hess[j, i] = _richardson(approx)
-    return hess
+            estimates = np.array(
+                [
+                    (
+                        second_difference(unit[i] * h + unit[j] * h)
+                        - diagonal[i] * h[i] ** 2
+                        - diagonal[j] * h[j] ** 2
+                    )
+                    / (2 * h[i] * h[j])
+                    for h in steps
+                ]
+            )
+            result[i, j] = result[j, i] = richardson(estimates)
+    return result
 
 
-def jacobian(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray, r: int = 4) -> np.ndarray:
-    """Jacobian (outputs flattened x inputs) as ``numDeriv::jacobian`` computes it (d = 1e-4)."""
+def jacobian(func: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Jacobian (outputs flattened x inputs) by extrapolated central differences.
+
+    Column i: (f(x + h e_i) - f(x - h e_i)) / (2 h_i), extrapolated over the halved steps
+    (:func:`richardson`), the first step ``initial_steps(x, 1e-4)`` (lmerTest's settings).
+    """
     x = np.asarray(x, dtype=float)
-    n = len(x)
-    size = np.asarray(func(x)).size
-    approx = np.zeros((r, size, n))
-    h = _steps(x, 1e-4)
-    unit = np.eye(n)
-    for k in range(r):
-        for i in range(n):
-            up = np.asarray(func(x + h * unit[i])).ravel()
-            down = np.asarray(func(x - h * unit[i])).ravel()
-            approx[k, :, i] = (up - down) / (2 * h[i])
-        h = h / 2
-    return _richardson(approx)
+    unit = np.eye(len(x))
+
+    def central_differences(h: np.ndarray) -> np.ndarray:
+        columns = [
+            (np.asarray(func(x + h * e)).ravel() - np.asarray(func(x - h * e)).ravel()) / (2 * h[i])
+            for i, e in enumerate(unit)
+        ]
+        return np.stack(columns, axis=1)
+
+    return richardson(
+        np.array([central_differences(h) for h in _halved(initial_steps(x, JACOBIAN_STEP))])
+    )
 
 
 def varpar_covariance(hess: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -55,7 +55,7 @@ def test_myst_roles_and_directives_become_plain_markdown():
     titles = {"../06-null-model": "The null model"}
     plain = plain_markdown(text, titles.get)
     assert not has_myst(plain)
-    assert "See *The null model* and *the API*, the ICC and `hlmtutor.icc`." in plain
+    assert "See *The null model* and *the API*, the ICC and `icc()`." in plain
     assert "> **How it works**\n>\n> Run the cell." in plain
     assert "> **Note**\n>\n> A note." in plain
     assert "(label)=" not in plain and "a comment" not in plain

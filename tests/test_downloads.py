@@ -10,8 +10,9 @@ stderr, shown a figure (``image/png``) for every figure its text announces, and 
 role or directive in its markdown. The instructor commands of the assignments page are run as
 written, from the page's own ``bash`` blocks.
 
-The fast tests check the MyST-to-Markdown conversion (``book/_ext/myst_markdown.py``) on a small
-page.
+The fast tests check the MyST-to-Markdown conversion (``hlmtutor/course/_myst.py``) on a small
+page, and the install cell: in a virtual environment holding the versions of the packages Colab
+preinstalls, it installs what a chapter lacks and changes none of them.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import notebook_download  # noqa: E402  (the book's local Sphinx extension)
-from myst_markdown import MarkdownConverter, PageContext  # noqa: E402
+import publishing  # noqa: E402
+
+from hlmtutor.course._myst import MarkdownConverter, PageContext  # noqa: E402
 
 SITE = Path(os.environ.get("HLMTUTOR_SITE", ROOT / "_build" / "html")).resolve()
 DOWNLOADS = sorted((SITE / "_sources").rglob("*.ipynb")) if (SITE / "_sources").is_dir() else []
@@ -107,7 +109,8 @@ def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 
 def _figures_announced(notebook: nbformat.NotebookNode) -> int:
-    """How many figures the text shows (``myst_markdown`` writes "**Figure N.M.**" captions)."""
+    """How many figures the text shows (the converter, ``hlmtutor.course._myst``, writes
+    "**Figure N.M.**" captions)."""
     return sum(
         len(re.findall(r"^\*\*Figure[ .\d]*\*\*", cell.source, re.MULTILINE))
         for cell in notebook.cells
@@ -158,17 +161,23 @@ def test_download_runs_in_a_fresh_environment(reader, download: Path, tmp_path: 
 
 
 def test_the_book_names_one_extra_and_the_commands_tested_here() -> None:
-    """Chapter 1 names the extra installed above, from the configured repository, and the run
-    command used above; the download's first cell installs the same; the extra exists. Readers
-    are told one extra; only the instructor's pages (grading) also name the course extra."""
+    """Chapter 1 names the extra installed above through the publishing substitution (the
+    repository at the commit built, or the release), and the run command used above; the
+    download's note names the same; the extra exists. Readers are told one extra; only the
+    instructor's pages (grading) also name the course extra."""
     import tomllib
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    url = config["repository"]["url"].rstrip("/")
     chapter = (ROOT / "book" / "01-before-we-start.md").read_text()
-    assert f'pip install "hlmtutor[{EXTRA}] @ git+{url}"' in chapter
+    assert "{{ pip_install_notebooks }}" in chapter
     assert f"{RUN_COMMAND} " in chapter
-    assert notebook_download.DEFAULT_REQUIREMENT == f"hlmtutor[{EXTRA}]"
+    build = publishing.Publishing(
+        "hlmtutor", "0.1.0", "https://github.com/o/r", "main", "https://o.github.io/r/", "a" * 40
+    )
+    commands = publishing.substitutions(build)
+    assert commands["pip_install_notebooks"] == (
+        f'```bash\npip install "hlmtutor[{EXTRA}] @ git+https://github.com/o/r@{"a" * 40}"\n```'
+    )
+    assert notebook_download.EXTRA == EXTRA
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert EXTRA in extras["optional-dependencies"]
     instructor_pages = {ROOT / "README.md", ROOT / "book" / "assignments" / "index.md"}
@@ -176,8 +185,26 @@ def test_the_book_names_one_extra_and_the_commands_tested_here() -> None:
     for page in [ROOT / "README.md", *sorted((ROOT / "book").rglob("*.md"))]:
         named = set(re.findall(r"hlmtutor\[(\w+)\]", page.read_text()))
         mentions |= named if page not in instructor_pages else named - {"course"}
-    assert mentions == {EXTRA}, f"the book and README name these extras: {mentions}"
+    assert mentions <= {EXTRA}, f"the book and README name these extras: {mentions}"
     assert "course" in extras["optional-dependencies"]
+
+
+def test_install_commands_pin_the_build() -> None:
+    """Before a release, every install command names the repository at the commit built (never
+    the unpublished PyPI name); a build of the release tag names the release."""
+    table = publishing.read_table(ROOT)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    build = publishing.load(ROOT, {"GITHUB_SHA": commit, "GITHUB_REF": "refs/heads/main"})
+    assert build.requirement("course") == f"hlmtutor[course] @ git+{table['repository']}@{commit}"
+    for text in publishing.substitutions(build).values():
+        assert f"@ git+{table['repository']}@{commit}" in text
+    release = publishing.load(
+        ROOT, {"GITHUB_SHA": commit, "GITHUB_REF": f"refs/tags/v{table['version']}"}
+    )
+    assert release.requirement("notebooks") == f"hlmtutor[notebooks]=={table['version']}"
+    assert build.binder_ref == "site-0123456789ab"
+    with pytest.raises(ValueError, match="GITHUB_SHA"):
+        publishing.source_commit(ROOT, {"GITHUB_SHA": "main"})
 
 
 # --- the conversion, on a small page -----------------------------------------------------------
@@ -306,11 +333,17 @@ def test_student_edition_download_has_no_solution(page: Path) -> None:
 
 
 def test_first_code_cell_installs_and_shows_figures(page: Path) -> None:
-    notebook = notebook_download.source_to_notebook(page, False, _context(), "pkg[x] @ git+u")
+    install = notebook_download.Install(
+        package="pkg @ git+u@c",
+        with_extra="pkg[x] @ git+u@c",
+        requirements={"numpy": "numpy>=1.26", "seaborn": "seaborn>=0.13"},
+    )
+    notebook = notebook_download.source_to_notebook(page, False, _context(), install)
     setup = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert notebook_download.SETUP_TAG in setup.metadata["tags"]
-    assert 'if importlib.util.find_spec("hlmtutor") is None:' in setup.source
-    assert '%pip install --quiet "pkg[x] @ git+u"' in setup.source
+    assert "'hlmtutor': 'pkg @ git+u@c'," in setup.source
+    assert "--constraint" in setup.source and "%pip" not in setup.source
+    assert 'pip install "pkg[x] @ git+u@c"' in notebook.cells[1].source
     # The stand-in for myst_nb.glue shows figures even with display=False, and nothing else.
     namespace: dict = {}
     shown: list = []
@@ -334,3 +367,143 @@ def test_unknown_glue_key_is_reported() -> None:
     converter = MarkdownConverter(PageContext())
     assert converter.convert("Value {glue:text}`nope:.2f`.") == "Value [nope]."
     assert converter.problems == ["no glued value 'nope'"]
+
+
+def test_install_plan_takes_the_chapters_imports_and_never_the_kernel() -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np, pathlib\nfrom IPython.display import HTML\nimport ipykernel\n"
+            "import seaborn.objects as so\n%matplotlib inline\ndf.style.format('{:.2f}')"
+        )
+    ]
+    requirements = {"numpy": "numpy>=1.26", "seaborn": "seaborn>=0.13", "jinja2": "jinja2>=3.1"}
+    requirements |= {"ipykernel": "ipykernel>=6.29"}
+    plan = notebook_download.install_plan(notebook, requirements, "hlmtutor @ git+u@c")
+    assert plan == {
+        "hlmtutor": "hlmtutor @ git+u@c",
+        "numpy": "numpy>=1.26",
+        "seaborn": "seaborn>=0.13",
+        "jinja2": "jinja2>=3.1",
+    }
+
+
+# What Colab's runtime (Python 3.12) ships of the packages that matter here: the kernel and
+# Jupyter's own, which the install cell must never replace under a running kernel, and the
+# scientific stack hlmtutor needs, which it must not upgrade. Versions of Colab's late-2025
+# image (the latest known here; Colab moves slowly on these, and holds ipykernel, jupyter_client
+# and tornado back for its frontend).
+COLAB_PREINSTALLED = {
+    "numpy": "2.0.2",
+    "pandas": "2.2.2",
+    "scipy": "1.16.3",
+    "statsmodels": "0.14.5",
+    "matplotlib": "3.10.0",
+    "seaborn": "0.13.2",
+    "ipykernel": "6.17.1",
+    "jupyter-client": "7.4.9",
+    "tornado": "6.5.1",
+}
+
+
+def _installed(python: Path, environ: dict[str, str]) -> dict[str, str]:
+    import json
+
+    done = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=True,
+    )
+    return {
+        re.sub(r"[-_.]+", "-", item["name"]).lower(): item["version"]
+        for item in json.loads(done.stdout)
+    }
+
+
+def _colab_python() -> str:
+    """Python 3.12, as Colab runs, where this machine has it (else the tests' own Python)."""
+    candidates = [
+        shutil.which("python3.12"),
+        *sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")),
+    ]
+    for candidate in filter(None, candidates):
+        if (
+            subprocess.run([str(candidate), "-c", "import venv"], capture_output=True).returncode
+            == 0
+        ):
+            return str(candidate)
+    return sys.executable
+
+
+@pytest.mark.slow
+def test_install_cell_in_a_colab_like_environment_changes_nothing_installed(tmp_path) -> None:
+    """The cell of chapter 4 (hlmtutor, pingouin, seaborn, jinja2) in a venv with Colab's
+    versions: it installs what is missing and leaves every installed distribution as it was."""
+    base = _colab_python()
+    environ = _reader_environ(tmp_path)
+    venv = tmp_path / "colab"
+    subprocess.run([base, "-m", "venv", str(venv)], check=True, env=environ)
+    python = venv / "bin" / "python"
+    pins = [f"{name}=={version}" for name, version in COLAB_PREINSTALLED.items()]
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *pins],
+        check=True,
+        env=environ,
+        timeout=1200,
+    )
+    before = _installed(python, environ)
+    # hlmtutor from a copy of this tree (the published cell names the repository at a commit).
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE", "MANIFEST.in"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(
+        ROOT / "hlmtutor", source / "hlmtutor", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    install = notebook_download.Install(
+        package=f"hlmtutor @ {source.as_uri()}",
+        requirements=notebook_download.declared_requirements(ROOT),
+    )
+    notebook = notebook_download.source_to_notebook(
+        ROOT / "book" / "04-exploring.md", False, None, install
+    )
+    cell = next(c for c in notebook.cells if c.cell_type == "code").source
+    assert "ipykernel" not in cell.split("_missing =")[0]
+    script = tmp_path / "cell.py"
+    script.write_text(cell.split("\n\n\ndef glue")[0])
+    done = subprocess.run(
+        [str(python), str(script)], capture_output=True, text=True, env=environ, timeout=1200
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Installing hlmtutor @" in done.stdout and "pingouin" in done.stdout
+    after = _installed(python, environ)
+    changed = {name: (v, after.get(name)) for name, v in before.items() if after.get(name) != v}
+    assert not changed, f"the install cell changed what was installed: {changed}"
+    for name, version in COLAB_PREINSTALLED.items():
+        assert after[name] == version, name
+    assert {"hlmtutor", "nlopt", "pingouin"} <= set(after)
+    imported = subprocess.run(
+        [str(python), "-c", "import hlmtutor, pingouin, seaborn, jinja2; print(hlmtutor.__file__)"],
+        capture_output=True,
+        text=True,
+        env=environ,
+    )
+    assert imported.returncode == 0, imported.stderr
+    # Run again: nothing is missing, nothing is installed.
+    again = subprocess.run(
+        [str(python), str(script)], capture_output=True, text=True, env=environ, timeout=300
+    )
+    assert again.returncode == 0 and "Installing" not in again.stdout
+
+
+def test_substitutions_become_their_markdown_where_they_stand() -> None:
+    """The install commands reach the downloads as the book shows them ({{ name }} of MyST)."""
+    context = PageContext(substitutions={"cmd": "```bash\npip install x\n```", "inline": "`y`"})
+    converter = MarkdownConverter(context)
+    text = "1. Install:\n\n   {{ cmd }}\n\n   then {{inline}} and {{ nope }}."
+    assert converter.convert(text) == (
+        "1. Install:\n\n   ```bash\n   pip install x\n   ```\n\n   then `y` and {{ nope }}."
+    )
+    assert converter.problems == ["no substitution 'nope'"]

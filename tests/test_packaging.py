@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # conda-forge ships some pip extras as packages of their own: `dask[distributed]` is dask plus
 # distributed. An extra not listed here has no conda package and is not expected in environment.yml.
 CONDA_PACKAGES_FOR_EXTRA = {("dask", "distributed"): "distributed"}
+# PyPI names conda-forge spells otherwise.
+CONDA_NAMES = {"build": "python-build"}
 # environment.yml entries that are not Python dependencies of the project.
 CONDA_ONLY = {"pip"}
 
@@ -38,7 +40,7 @@ def pip_requirements() -> dict[str, SpecifierSet]:
     for line in lines:
         requirement = Requirement(line)
         name = canonicalize_name(requirement.name)
-        wanted[name] = requirement.specifier
+        wanted[CONDA_NAMES.get(name, name)] = requirement.specifier
         for extra in requirement.extras:
             conda_name = CONDA_PACKAGES_FOR_EXTRA.get((name, canonicalize_name(extra)))
             if conda_name:
@@ -267,14 +269,14 @@ def binder_requirements() -> dict[str, SpecifierSet]:
     return found
 
 
-BINDER_ONLY = {"python", "pip", "jupyterlab", "jupyterlab-myst"}
+BINDER_ONLY = {"python", "pip", "jupyterlab"}
 
 
 def test_binder_is_lean_and_in_step_with_pyproject() -> None:
     project = pyproject()["project"]
     binder = binder_requirements()
     core = requirement_names(project["dependencies"])
-    book = requirement_names(project["optional-dependencies"]["book"])
+    book = requirement_names(project["optional-dependencies"]["notebooks"])
     for name, spec in core.items():
         assert binder.get(name) == spec, (
             f"binder/environment.yml: {name}{spec} (the package needs it)"
@@ -282,11 +284,12 @@ def test_binder_is_lean_and_in_step_with_pyproject() -> None:
     for name, spec in binder.items():
         if name in BINDER_ONLY or name in core:
             continue
-        assert name in book, f"binder/environment.yml has {name}, which pyproject's [book] lacks"
-        assert spec == book[name], f"{name}: {spec} in binder, {book[name]} in [book]"
-    for tool in ("jupyterlab", "jupyterlab-myst", "jupytext", "python"):
+        assert name in book, f"binder/environment.yml has {name}, which [notebooks] lacks"
+        assert spec == book[name], f"{name}: {spec} in binder, {book[name]} in [notebooks]"
+    for tool in ("jupyterlab", "ipykernel", "python"):
         assert tool in binder, f"binder/environment.yml lacks {tool}"
-    for heavy in ("jupyter-book", "pytest", "playwright", "ruff", "dask", "papermill"):
+    # Binder opens the clean .ipynb downloads: no MyST tooling, nothing to build or test with.
+    for heavy in ("jupyter-book", "pytest", "playwright", "ruff", "dask", "papermill", "myst-nb"):
         assert heavy not in binder, f"binder/environment.yml need not build or test: drop {heavy}"
     assert SpecifierSet(project["requires-python"]).contains(str(binder["python"]).lstrip("="))
 
@@ -298,6 +301,7 @@ def test_binder_can_run_every_chapters_imports() -> None:
     import sys
 
     third_party = {m for m in modules if m not in sys.stdlib_module_names and m != "hlmtutor"}
+    third_party -= {"myst_nb"}  # the downloads Binder opens define a stand-in for its glue
     missing = {m for m in third_party if canonicalize_name(IMPORT_NAMES.get(m, m)) not in binder}
     assert not missing, f"binder/environment.yml lacks what the chapters import: {missing}"
 
@@ -313,15 +317,71 @@ def test_version_is_set_in_pyproject_only() -> None:
     assert hlmtutor.__version__ == version
     init = (ROOT / "hlmtutor" / "__init__.py").read_text()
     assert version not in init and "importlib.metadata" in init
-    assert "version" not in yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    # GitHub reads CITATION.cff as it is: it repeats the version, and must say the same.
+    assert str(yaml.safe_load((ROOT / "CITATION.cff").read_text())["version"]) == version
 
 
-def test_project_urls() -> None:
+def publishing_table() -> dict:
+    return pyproject()["tool"]["hlmtutor"]
+
+
+def test_project_urls_are_built_from_the_publishing_table() -> None:
     urls = pyproject()["project"]["urls"]
-    for key in ("Homepage", "Documentation", "Source", "Issues", "Changelog"):
-        assert urls[key].startswith("https://"), key
-    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    assert urls["Source"] == repository
+    table = publishing_table()
+    repository, site = table["repository"], table["site"]
+    assert urls == {
+        "Homepage": repository,
+        "Documentation": site,
+        "Source": repository,
+        "Issues": f"{repository}/issues",
+        "Changelog": f"{repository}/blob/{table['branch']}/CHANGELOG.md",
+    }
+    assert repository.startswith("https://github.com/") and site.startswith("https://")
+
+
+# Files a reader or a service reads as they are (no build step can fill in the addresses), each
+# checked against [tool.hlmtutor] by a test here.
+ADDRESS_COPIES_CHECKED = {"pyproject.toml", "CITATION.cff"}
+
+
+def test_no_other_file_holds_the_addresses() -> None:
+    """Every link, launch button and install command reads [tool.hlmtutor]; no file repeats it."""
+    import subprocess
+
+    table = publishing_table()
+    addresses = [
+        table["repository"].split("://", 1)[1],  # github.com/<owner>/<repo>
+        table["site"].split("://", 1)[1].split("/", 1)[0],  # <owner>.github.io
+    ]
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    holding = set()
+    for name in filter(None, listed):
+        path = ROOT / name
+        if not path.is_file() or name in ADDRESS_COPIES_CHECKED:
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if any(address in text for address in addresses):
+            holding.add(name)
+    assert not holding, f"these files repeat the addresses of [tool.hlmtutor]: {sorted(holding)}"
+    assert len(listed) > 100  # the listing saw the repository
+
+
+def test_no_page_installs_an_unpublished_name() -> None:
+    """The book and README install hlmtutor through the publishing substitutions (the repository
+    at the commit built, until a release), never by a bare ``pip install hlmtutor``."""
+    bare = re.compile(r"pip install\s+(--\S+\s+)*['\"]?hlmtutor\b")
+    pages = [ROOT / "README.md", *sorted((ROOT / "book").rglob("*.md"))]
+    found = [f"{p.relative_to(ROOT)}: {m[0]}" for p in pages for m in bare.finditer(p.read_text())]
+    assert not found, found
+
+
+def test_config_leaves_the_addresses_to_the_publishing_extension() -> None:
+    config = book_config()
+    assert "url" not in config.get("repository", {}) and "baseurl" not in config["html"]
+    extensions = list(config["sphinx"]["local_extensions"])
+    assert extensions[0] == "publishing", "publishing sets html_baseurl before the others read it"
 
 
 def test_licences() -> None:
@@ -347,6 +407,17 @@ def test_citation_cff() -> None:
         assert author.get("name") or author.get("family-names"), author
     assert citation["license"] == pyproject()["project"]["license"]
     assert citation["type"] in ("software", "dataset")
+    table = publishing_table()
+    assert citation["repository-code"] == table["repository"]
+    assert citation["url"] == table["site"]
+    version = pyproject()["project"]["version"]
+    assert str(citation["version"]) == version
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    dated = re.search(
+        rf"^## \[{re.escape(version)}\] - (\d{{4}}-\d{{2}}-\d{{2}})$", changelog, re.M
+    )
+    assert dated, f"CHANGELOG.md has no dated heading for {version}"
+    assert str(citation["date-released"]) == dated[1]
 
 
 def test_changelog_has_an_unreleased_section() -> None:
@@ -374,3 +445,57 @@ def test_docs_point_inside_the_repository(name: str) -> None:
     text = (ROOT / name).read_text()
     assert "../shared" not in text and "/work/" not in text
     assert "installed here" not in text
+
+
+@pytest.mark.slow
+def test_sdist_leaves_the_tests_out_and_carries_the_notices(tmp_path) -> None:
+    """The sdist cannot run the tests (they need the book and R's reference files), so it leaves
+    them out; it carries the package with its data, the licences and NOTICE."""
+    import subprocess
+    import sys
+    import tarfile
+
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    source = tmp_path / "source"  # a copy of the tracked files: no build/ or egg-info in the tree
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / name).write_bytes((ROOT / name).read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "-o", str(tmp_path / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (sdist,) = (tmp_path / "dist").glob("hlmtutor-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for name in ("LICENSE", "NOTICE", "README.md", "pyproject.toml", "hlmtutor/__init__.py"):
+        assert name in names, f"the sdist lacks {name}"
+    assert "hlmtutor/data/hsb_students.csv" in names
+    assert "hlmtutor/course/notebooks/a1-descriptives-centering.ipynb" in names
+    stray = sorted(
+        n for n in names if n.split("/")[0] in {"tests", "book", "benchmarks", ".github"}
+    )
+    assert not stray, f"the sdist holds files it cannot use: {stray[:5]}"
+
+
+def test_notice_names_the_third_party_material_with_licences_and_sources() -> None:
+    notice = (ROOT / "NOTICE").read_text()
+    for what, licence in (
+        ("MathJax", "Apache License 2.0"),
+        ("High School and Beyond", "public-domain"),
+        ("lme4", "GPL"),
+        ("guide.R", "states none"),
+    ):
+        assert what in notice and licence in notice, what
+    vendored = (ROOT / "book" / "_static" / "mathjax" / "VENDORED.txt").read_text()
+    version = re.search(r"MathJax (\d+\.\d+\.\d+)", vendored)[1]
+    assert f"MathJax {version}" in notice, "NOTICE names another MathJax than the one vendored"
+    named = set(re.findall(r"(?:book|hlmtutor|tests)/[\w./-]+\.(?:js|csv|Rout|R|txt)\b", notice))
+    missing = sorted(path for path in named if not (ROOT / path).is_file())
+    assert not missing, f"NOTICE names files that do not exist: {missing}"
+    assert "NOTICE" in pyproject()["project"]["license-files"]

@@ -24,6 +24,7 @@ import os
 import re
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -462,7 +463,9 @@ def expected_colab_link(notebook_path: str) -> str | None:
     branch = config["sphinx"]["config"].get("notebook_download_pages_branch", "gh-pages")
     if not colab or not branch:
         return None
-    owner_repo = urlsplit(config["repository"]["url"]).path.strip("/")
+    # The repository is set in pyproject.toml's [tool.hlmtutor] (book/_ext/publishing.py).
+    repository = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hlmtutor"]
+    owner_repo = urlsplit(repository["repository"]).path.strip("/")
     return f"{colab.rstrip('/')}/github/{owner_repo}/blob/{branch}/{notebook_path}"
 
 

@@ -41,7 +41,7 @@ def installed(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"  # a copy: building in the tree would leave build/ behind
     source.mkdir()
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE", "MANIFEST.in"):
         shutil.copy2(ROOT / name, source / name)
     shutil.copytree(
         ROOT / "hlmtutor", source / "hlmtutor", ignore=shutil.ignore_patterns("__pycache__")
@@ -76,6 +76,11 @@ def test_an_instructors_round_from_the_wheel(installed, tmp_path):
     )
     assert str(ROOT) not in where.stdout and "site-packages" in where.stdout
     assert where.stdout.split()[1] != "0+unknown"
+    # The licence and the third-party notices travel with the package.
+    shipped = run(
+        [python, "-c", "import importlib.metadata as m; print(m.files('hlmtutor'))"], tmp_path
+    )
+    assert "licenses/LICENSE" in shipped.stdout and "licenses/NOTICE" in shipped.stdout
 
     (tmp_path / "roster.csv").write_text("student_id,name\nada,Ada\nben,Ben\ncy,Cy\n")
     hlmtutor = str(installed / "hlmtutor")

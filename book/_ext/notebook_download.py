@@ -20,28 +20,32 @@ Colab opens only ``.ipynb`` files from GitHub, and the theme's Colab button poin
 ``ghp-import -n -p -f _build/html`` publishes the site), the Colab button opens this built notebook
 from that branch instead; set it to ``""`` to keep the theme's link.
 
-The download reads as an ordinary notebook: ``myst_markdown`` (this folder) turns MyST's roles
-and directives into plain Markdown, with the glued numbers of the executed chapter in the text,
-references linked to the published site (``html.baseurl``), citations as "(Author, Year)",
-exercises as headings and solutions marked as such. Two cells are added at the top, tagged
-``download-setup``: one installs hlmtutor where it is missing (Colab) and defines a stand-in for
-myst-nb's ``glue``, which shows every glued figure (the book glues them with ``display=False``
-and shows them in the text, so a plain run would show none), and the chapter's
-``from myst_nb import glue`` becomes a comment; the other writes the files the chapter reads.
-The notebook then runs wherever ``hlmtutor[notebooks]`` is installed, with no myst-nb.
+The download reads as an ordinary notebook: ``hlmtutor.course._myst`` (the project's one MyST
+converter) turns MyST's roles and directives into plain Markdown, with the glued numbers of the
+executed chapter in the text, references linked to the published site, citations as "(Author,
+Year)", exercises as headings and solutions marked as such. Two cells are added at the top,
+tagged ``download-setup``: one installs what the chapter imports and the reader's Python lacks
+(see :func:`install_cell`) and defines a stand-in for myst-nb's ``glue``, which shows every glued
+figure (the book glues them with ``display=False`` and shows them in the text, so a plain run
+would show none), and the chapter's ``from myst_nb import glue`` becomes a comment; the other
+writes the files the chapter reads. The notebook then runs wherever ``hlmtutor[notebooks]`` is
+installed, with no myst-nb.
+
+The install cell pins hlmtutor to the build of the site (``publishing``, this folder: the release
+on PyPI for a release build, else the repository at the commit built) and never changes what is
+installed already: it installs only the modules the chapter imports that are missing, with every
+installed distribution held at its version by a pip constraints file, and never a kernel or
+Jupyter package. So on Colab it adds hlmtutor, NLopt and pingouin and leaves Colab's numpy,
+pandas, ipykernel, jupyter_client and tornado as they are.
 
 Configure in ``_config.yml``::
 
-    html:
-      baseurl: https://<owner>.github.io/<repo>/   # links in the downloads point here
     sphinx:
       local_extensions:
+        publishing: book/_ext        # where the site and the repository are (pyproject.toml)
         notebook_download: book/_ext
       config:
         notebook_download_pages_branch: gh-pages
-        # What the first cell installs when hlmtutor is missing; default: the notebooks extra
-        # from the repository (``repository.url``).
-        notebook_download_requirement: ""
 """
 
 from __future__ import annotations
@@ -50,15 +54,20 @@ import base64
 import gzip
 import json
 import re
+import sys
+import tomllib
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jupytext
 import nbformat
-from myst_markdown import MarkdownConverter, PageContext
+import publishing
 from sphinx.application import Sphinx
 from sphinx.util import logging
+
+from hlmtutor.course._myst import MarkdownConverter, PageContext
 
 logger = logging.getLogger(__name__)
 
@@ -188,16 +197,43 @@ def _after_title(notebook: nbformat.NotebookNode) -> int:
 REMOVED_TAG = "remove-cell"
 #: The tag of the cells the download adds (tests compare the chapter's own code without them).
 SETUP_TAG = "download-setup"
-#: What the first cell installs when hlmtutor is missing, unless the config says otherwise.
-DEFAULT_REQUIREMENT = "hlmtutor[notebooks]"
+#: The extra a reader installs to run the downloads (the note at the top names it).
+EXTRA = "notebooks"
+#: Modules a chapter may import that the install cell never installs: the kernel and Jupyter's
+#: own (replacing them under a running kernel can crash it, as Colab warns), and myst-nb (the
+#: download uses a stand-in for its glue).
+NEVER_INSTALLED = frozenset(
+    {"IPython", "ipykernel", "jupyter_client", "jupyter_core", "tornado", "traitlets", "zmq"}
+    | {"nbclient", "nbformat", "jupytext", "myst_nb", "ipywidgets", "notebook", "jupyterlab"}
+)
+#: Modules a chapter needs without importing them: pandas imports them for a method.
+IMPLIED_MODULES = {r"\.style\b": "jinja2", r"read_excel\(|to_excel\(": "openpyxl"}
 
 _SETUP_CELL = """\
-# Added to the downloaded notebook; run it first. Where hlmtutor is missing (on Colab, for
-# example), it installs hlmtutor with the extra the book names.
-import importlib.util
+# Added to the downloaded notebook; run it first. It installs what this chapter imports and this
+# Python lacks (hlmtutor {pin}, and on Colab also a few of its dependencies), and
+# nothing else: what is installed already (the kernel, Jupyter, numpy, pandas) stays as it is.
+import importlib.metadata, importlib.util, pathlib, re, subprocess, sys, tempfile
 
-if importlib.util.find_spec("hlmtutor") is None:
-    %pip install --quiet "{requirement}"
+_wanted = {wanted}
+_missing = [req for module, req in _wanted.items() if importlib.util.find_spec(module) is None]
+if _missing:
+    # Hold every installed distribution at its version (pip's constraints): pip then installs
+    # the missing ones or stops with the conflict, but never upgrades what the kernel runs on.
+    _held = {{}}
+    for _dist in importlib.metadata.distributions():
+        _name = re.sub(r"[-_.]+", "-", (_dist.metadata["Name"] or "")).lower()
+        if _name and re.fullmatch(r"[0-9][0-9A-Za-z.+!_-]*", _dist.version or ""):
+            _held.setdefault(_name, f"{{_name}}=={{_dist.version}}")
+    _constraints = pathlib.Path(tempfile.mkdtemp()) / "installed.txt"
+    _constraints.write_text("\\n".join(sorted(_held.values())) + "\\n")
+    print("Installing", ", ".join(_missing))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--constraint", str(_constraints)]
+        + _missing,
+        check=True,
+    )
+    importlib.invalidate_caches()
 """
 
 _GLUE_STAND_IN = """\
@@ -217,17 +253,66 @@ def glue(name, variable, display=True):
 
 _ABOUT = (
     "> **About this notebook.** {what} It runs wherever hlmtutor is installed with its "
-    '`notebooks` extra: `pip install "{requirement}"`. The first code cell installs it when it '
-    "is missing (on Colab, for example; if Colab asks to restart the session, do so and run the "
-    "cells again from the top). The numbers in the text are those of the book's own run; yours "
-    "will match them, since every random draw is seeded."
+    '`notebooks` extra: `pip install "{requirement}"`. On Colab, or wherever something the '
+    "chapter imports is missing, the first code cell installs just that, and leaves what is "
+    "installed already as it is. The numbers in the text are those of the book's own run; "
+    "yours will match them, since every random draw is seeded."
 )
 
 _MYST_NB_IMPORT = re.compile(r"^(?P<indent>[ \t]*)from myst_nb import glue[ \t]*$", re.MULTILINE)
 
 
+def imported_modules(notebook: nbformat.NotebookNode) -> list[str]:
+    """The top-level modules the notebook's code imports, or uses through pandas, in order."""
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    found: dict[str, None] = {}
+    for line in code.splitlines():
+        if line.lstrip().startswith(("%", "!")):
+            continue  # IPython magics and shell lines are not Python
+        match = re.match(r"\s*(?:from\s+(\w+)[\w.]*\s+import\b|import\s+(.+))", line)
+        if match and match[1]:
+            found[match[1]] = None
+        elif match:
+            for part in match[2].split("#", 1)[0].split(","):
+                name = part.strip().split(" ", 1)[0].split(".", 1)[0]
+                if name.isidentifier():
+                    found[name] = None
+    for pattern, module in IMPLIED_MODULES.items():
+        if re.search(pattern, code):
+            found[module] = None
+    return list(found)
+
+
+def install_plan(
+    notebook: nbformat.NotebookNode, requirements: dict[str, str], package: str
+) -> dict[str, str]:
+    """Module -> what pip installs when it is missing, for each module the notebook needs.
+
+    ``requirements`` maps an importable module to its requirement (``"seaborn>=0.13"``);
+    ``package`` is hlmtutor's, pinned. Standard-library modules, the kernel's and Jupyter's
+    (:data:`NEVER_INSTALLED`) and modules with no requirement are left out.
+    """
+    plan = {"hlmtutor": package}
+    for module in imported_modules(notebook):
+        if module in sys.stdlib_module_names or module in NEVER_INSTALLED or module in plan:
+            continue
+        if module in requirements:
+            plan[module] = requirements[module]
+    return plan
+
+
+def install_cell(plan: dict[str, str], pin: str) -> str:
+    """The code of the cell that installs the missing modules of ``plan``."""
+    wanted = "{\n" + "".join(f"    {m!r}: {r!r},\n" for m, r in plan.items()) + "}"
+    return _SETUP_CELL.format(wanted=wanted, pin=pin)
+
+
 def add_setup_cells(
-    notebook: nbformat.NotebookNode, requirement: str, what: str
+    notebook: nbformat.NotebookNode,
+    plan: dict[str, str],
+    what: str,
+    requirement: str,
+    pin: str = "as the book was built",
 ) -> nbformat.NotebookNode:
     """Add the install cell (with the ``glue`` stand-in) and a note, after the title cell."""
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
@@ -237,7 +322,7 @@ def add_setup_cells(
             cell.source = _MYST_NB_IMPORT.sub(
                 r"\g<indent># glue: the stand-in defined in the first code cell", cell.source
             )
-    source = _SETUP_CELL.format(requirement=requirement)
+    source = install_cell(plan, pin)
     if uses_glue:
         source += _GLUE_STAND_IN
     position = _after_title(notebook)
@@ -268,19 +353,57 @@ def to_plain_markdown(
     return notebook, converter.problems
 
 
+@dataclass(frozen=True)
+class Install:
+    """What the download tells a reader to install, and what its first cell installs."""
+
+    #: hlmtutor's requirement, pinned to the build (``hlmtutor @ git+<repo>@<commit>``).
+    package: str = "hlmtutor"
+    #: The same with the extra, as the note at the top names it.
+    with_extra: str = f"hlmtutor[{EXTRA}]"
+    #: Importable module -> its requirement, for the modules hlmtutor and the extra declare.
+    requirements: dict[str, str] = field(default_factory=dict)
+    #: How the cell's comment describes the pin.
+    pin: str = "as the book was built"
+
+
+def declared_requirements(root: Path) -> dict[str, str]:
+    """Module -> requirement for hlmtutor's dependencies and its ``notebooks`` extra."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    found = {}
+    for line in [*project["dependencies"], *project["optional-dependencies"][EXTRA]]:
+        name = re.match(r"[A-Za-z0-9_.-]+", line)[0]
+        found[re.sub(r"[-.]+", "_", name).lower()] = line
+    return found
+
+
+def install_for(build: publishing.Publishing, root: Path) -> Install:
+    """The install of ``build``: the release from PyPI, or the repository at the commit."""
+    pin = f"{build.version}" if build.release else f"at commit {build.commit[:12]}"
+    return Install(
+        package=build.requirement(),
+        with_extra=build.requirement(EXTRA),
+        requirements=declared_requirements(root),
+        pin=pin,
+    )
+
+
 def source_to_notebook(
     source: Path,
     hide_solutions: bool,
     context: PageContext | None = None,
-    requirement: str = DEFAULT_REQUIREMENT,
+    install: Install | None = None,
     problems: list[str] | None = None,
 ) -> nbformat.NotebookNode:
     """Convert a MyST-markdown notebook to a clean ipynb notebook a reader can run anywhere.
 
     ``context`` holds what the built book knows (glued values, titles, numbers); without it,
-    values and references the text uses are shown by their keys. What could not be converted
-    is appended to ``problems``.
+    values and references the text uses are shown by their keys. ``install`` says what the
+    first cell installs (default: hlmtutor unpinned, with this tree's declared requirements).
+    What could not be converted is appended to ``problems``.
     """
+    if install is None:
+        install = Install(requirements=declared_requirements(Path(__file__).resolve().parents[2]))
     notebook = jupytext.read(source)
     # The jupytext header only matters for the text file; a reader's Jupyter does not need it.
     notebook.metadata.pop("jupytext", None)
@@ -289,13 +412,14 @@ def source_to_notebook(
     notebook.cells = [c for c in notebook.cells if REMOVED_TAG not in c.metadata.get("tags", [])]
     if hide_solutions:
         notebook = strip_solutions(notebook)
+    plan = install_plan(notebook, install.requirements, install.package)
     notebook, found = to_plain_markdown(notebook, context)
     if problems is not None:
         problems.extend(found)
     what = "It is a page of the book *hlmtutor*."
     if context is not None and context.base_url:
         what = f"It is [a page]({context.url(context.docname)}) of the book *hlmtutor*."
-    notebook = add_setup_cells(notebook, requirement, what)
+    notebook = add_setup_cells(notebook, plan, what, install.with_extra, install.pin)
     notebook = embed_files(notebook, source.parent)
     nbformat.validate(notebook)
     return notebook
@@ -355,17 +479,8 @@ def page_context(app: Sphinx, docname: str) -> PageContext:
         exercise_numbers=_numbers(figure_numbers.get("exercise", {})),
         figure_numbers=_numbers(figure_numbers.get("figure", {})),
         citations=_citations(bibfiles),
+        substitutions=dict(getattr(app.config, "myst_substitutions", None) or {}),
     )
-
-
-def requirement_for(app: Sphinx) -> str:
-    """What the download's first cell installs: the config's, or the repository's extra."""
-    if app.config.notebook_download_requirement:
-        return app.config.notebook_download_requirement
-    repository = (app.config.html_theme_options or {}).get("repository_url", "")
-    if repository.startswith("https://github.com/"):
-        return f"{DEFAULT_REQUIREMENT} @ git+{repository.rstrip('/')}"
-    return DEFAULT_REQUIREMENT
 
 
 def note_data_dependencies(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -431,8 +546,9 @@ def add_notebook_download(
         return  # an .ipynb source is offered by the theme as it is
     hide_solutions = bool(getattr(app.config, "hide_solutions", False))
     problems: list[str] = []
+    install = install_for(app.hlmtutor_publishing, Path(app.srcdir))
     notebook = source_to_notebook(
-        source, hide_solutions, page_context(app, pagename), requirement_for(app), problems
+        source, hide_solutions, page_context(app, pagename), install, problems
     )
     for problem in problems:
         logger.warning(f"{pagename}.ipynb download: {problem}", location=pagename)
@@ -448,7 +564,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # After sphinx-book-theme (priority 501), which may already have copied the executed
     # notebook to the same path: ours replaces it with the clean one.
     app.add_config_value("notebook_download_pages_branch", "gh-pages", "html", types=[str])
-    app.add_config_value("notebook_download_requirement", "", "html", types=[str])
+    app.setup_extension("publishing")  # where the site is and what the install cell pins
     app.connect("source-read", note_data_dependencies)
     app.connect("html-page-context", add_notebook_download, priority=502)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
