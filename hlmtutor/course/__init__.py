@@ -19,6 +19,7 @@ from .checks import (
     check_icc,
     check_statistic,
     check_variance,
+    slip_hints,
 )
 from .expected import (
     Tolerance,
@@ -49,6 +50,7 @@ __all__ = [
     "expected_icc",
     "expected_statistic",
     "expected_variance",
+    "slip_hints",
     "student_seed",
     "variance_components",
 ]
