@@ -16,7 +16,6 @@ import pytest
 from scipy import stats
 
 from hlmtutor import center_within, group_mean
-from hlmtutor.course import checks as checks_module
 from hlmtutor.course import (
     CheckResult,
     check_centered,
@@ -30,6 +29,7 @@ from hlmtutor.course import (
     expected_statistic,
     expected_variance,
 )
+from hlmtutor.course import checks as checks_module
 
 A2_NULL = "math_score ~ 1 + (1 | classroom_id)"
 
@@ -50,6 +50,8 @@ def student_view():
         yield
     finally:
         checks_module._SLIP_HINTS.reset(token)
+
+
 A3_MODEL = "math_score ~ treatment * ses_cwc + ses_cm_gmc + (1 + ses_cwc | classroom_id)"
 
 

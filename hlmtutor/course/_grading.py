@@ -68,7 +68,8 @@ EXECUTED_DIR = "executed"
 ANSWERS_FILE = "answers.json"
 DEFAULT_TIMEOUT = 300.0
 MAX_ANSWERS_BYTES = 10_000_000  # the answers file read back (a1's columns need about 15 kB)
-MAX_NOTEBOOK_BYTES = 50_000_000  # a submitted or executed notebook; any file the notebook writes
+MAX_NOTEBOOK_BYTES = 50_000_000  # a submitted notebook; any file the notebook's processes write
+MAX_EXECUTED_BYTES = 20_000_000  # an executed notebook the grader reads back and keeps
 # Seconds the grader waits for the supervisor beyond the time limit before killing it itself.
 _SUPERVISOR_GRACE = 30.0
 # What the notebook's processes inherit of the grader's environment, nothing else (no tokens,
@@ -232,7 +233,7 @@ def _first_error(notebook: Any) -> str:
 def _read_executed(path: Path) -> tuple[bytes | None, Any]:
     """The executed notebook's bytes and parsed JSON (None when unreadable or too large)."""
     try:
-        raw = read_capped(path, MAX_NOTEBOOK_BYTES)
+        raw = read_capped(path, MAX_EXECUTED_BYTES)
     except Unreadable:
         return None, None
     try:

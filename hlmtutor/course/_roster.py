@@ -81,14 +81,18 @@ def read_roster(path: Any) -> pd.DataFrame:
     ['s001', '007']
     """
     text = _roster_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         rows = [
-            (number, [field.strip() for field in row])
-            for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+            (reader.line_num, [field.strip() for field in row])
+            for row in reader
             if any(field.strip() for field in row)
         ]
     except csv.Error as error:
-        raise ValueError(f"roster {path} is not a readable CSV file: {error}") from None
+        raise ValueError(
+            f"roster {path}, line {reader.line_num}: not readable as CSV ({error}); check the "
+            "quotes on that line"
+        ) from None
     if not rows:
         raise ValueError(
             f"roster {path} is empty: it needs a header row with a {ROSTER_ID_COLUMN!r} "
