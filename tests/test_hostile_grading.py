@@ -179,7 +179,7 @@ def test_the_time_limit_must_be_finite_and_positive(tmp_path, timeout, capsys):
     (tmp_path / "roster.csv").write_text("student_id\ns001\n")
     with pytest.raises(SystemExit) as stopped:
         main(["grade", str(tmp_path), "--roster", str(tmp_path / "roster.csv"), "--out",
-              str(tmp_path / "g"), "--timeout", timeout])  # fmt: skip
+              str(tmp_path / "g"), f"--timeout={timeout}"])  # fmt: skip
     assert stopped.value.code == 2
     assert "finite, positive number of seconds" in capsys.readouterr().err
     with pytest.raises(ValueError, match="finite, positive"):
