@@ -9,6 +9,7 @@ API token and a ``JUPYTER_PATH`` of planted, broken kernel specs in the grader's
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -17,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -445,11 +447,28 @@ def _hostile_notebook(code: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def _as_nobody() -> list[str]:
-    """Run as the unprivileged user nobody when the tests run as root (as an instructor is)."""
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
+@functools.cache
+def _unprivileged() -> tuple[list[str], str, str]:
+    """How to run the grader as the user nobody: (command prefix, Python, extra PYTHONPATH).
+
+    Only when the tests run as root (an instructor is not root). This Python may live where
+    nobody cannot run it (a pyenv under /root); then the system's Python of the same version
+    runs with this environment's site-packages on its path. ``([], sys.executable, "")`` when
+    neither works or the tests do not run as root: the grader then runs as the tests' user.
+    """
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        return []
-    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+        return [], sys.executable, ""
+    site_packages = sysconfig.get_paths()["purelib"]
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for python, extra in ((sys.executable, ""), (f"/usr/bin/{version}", site_packages)):
+        probe = [*NOBODY, "env", "-i", f"PYTHONPATH={extra}", python, "-c",
+                 "import pandas, papermill, ipykernel, scipy"]  # fmt: skip
+        if subprocess.run(probe, capture_output=True, cwd="/", timeout=120).returncode == 0:
+            return NOBODY, python, extra
+    return [], sys.executable, ""
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
@@ -496,18 +515,18 @@ def _grade_class(
     shutil.copytree(broken, planted / "kernels" / "python3")
     roster = work / "roster.csv"
     roster.write_text("student_id\n" + "\n".join(notebooks) + "\n")
-    prefix = _as_nobody()
+    prefix, python, extra = _unprivileged()
     if prefix:
         _chown_tree(root, 65534, 65534)
     env = {
         "PATH": os.environ["PATH"],
-        "PYTHONPATH": str(root / "site"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "site"), extra])),
         "HOME": str(work),
         "JUPYTER_PATH": str(planted),
         "HLMTUTOR_TEST_API_TOKEN": SECRET,
         "OPENBLAS_NUM_THREADS": "1",
     }
-    command = [*prefix, sys.executable, "-c", GRADER, str(work / "result.json"), "grade",
+    command = [*prefix, python, "-c", GRADER, str(work / "result.json"), "grade",
                str(returned), "--roster", str(roster), "--out", str(work / "grades"),
                "--assignments", "a1", "--timeout", repr(timeout)]  # fmt: skip
     done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=900)
@@ -614,3 +633,82 @@ def test_a_notebook_that_rewrites_the_installed_grader_stops_grading(sandbox_roo
     assert not (work / "grades" / "scores.csv").exists()
     progress = pd.read_csv(work / "grades" / grading.PROGRESS_FILE, dtype={"student_id": str})
     assert progress["student_id"].tolist() == ["s201"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The instructor page's recipe: each submission in its own namespaces, as another user
+
+RECIPE = REPO / "book" / "assignments" / "grade-isolated.sh"
+SNOOP = """
+import os, socket
+def attempt(label, action):
+    try:
+        action()
+        print(label, "allowed")
+    except OSError as error:
+        print(label, type(error).__name__)
+attempt("key:", lambda: open({key!r}).read())
+attempt("out:", lambda: open({out!r} + "/scores.csv", "w").write("forged"))
+attempt("net:", lambda: socket.create_connection(("192.0.2.1", 80), timeout=3))
+print("processes:", sum(name.isdigit() for name in os.listdir("/proc")))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="the recipe needs root, util-linux unshare and setpriv (it switches users)",
+)
+def test_the_isolated_grading_recipe(sandbox_root):
+    prefix, python, extra = _unprivileged()
+    if not prefix:
+        pytest.skip("no Python with the course extra that the user nobody can run")
+    work = sandbox_root / "recipe"
+    key, out = work / "answer_key.csv", work / "grades"
+    work.mkdir()
+    key.write_text("student_id,answer\ns302,SECRET-KEY-VALUE\n")
+    key.chmod(0o600)
+    hand_in(work / "returned", "s301", _hostile_notebook(SNOOP.format(key=str(key), out=str(out))))
+    hand_in(
+        work / "returned", "s302", fill(student_notebook(notebook_source("a1"), "s302"), A1_RIGHT)
+    )
+    (work / "returned" / "stranger").mkdir()
+    (work / "roster.csv").write_text("student_id,name\ns301,Eve\ns302,Ann\n")
+    _chown_tree(sandbox_root / "site", 0, 0)  # the package: root's, read-only to nobody
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHON": python,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(sandbox_root / "site"), extra])),
+        "GRADER_USER": "nobody",
+    }
+    done = subprocess.run(
+        [
+            "bash",
+            str(RECIPE),
+            str(work / "returned"),
+            str(work / "roster.csv"),
+            str(out),
+            "--assignments",
+            "a1",
+            "--timeout",
+            "120",
+        ],  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,  # fmt: skip
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    scores = pd.read_csv(out / "scores.csv", dtype={"student_id": str})
+    assert scores["student_id"].tolist() == ["s301", "s302"]
+    assert scores.set_index("student_id").loc["s302", "total"] == 5
+    executed = nbformat.read(out / "executed" / "s301" / A1_NOTEBOOK, as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "key: PermissionError" in printed and "out: PermissionError" in printed, printed
+    assert "net: OSError" in printed or "net: TimeoutError" in printed, printed
+    processes = int(re.search(r"processes: (\d+)", printed).group(1))
+    assert processes < 10  # its own PID namespace: the grader's processes, not the machine's
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert "SECRET-KEY-VALUE" not in path.read_text(errors="replace"), path
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["s301.md", "s302.md"]
