@@ -315,6 +315,7 @@ def test_outputs_are_written_without_following_planted_links(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # A class of hostile notebooks, graded for real (slow: a kernel each)
 
+SECRET_NAME = "HLMTUTOR_TEST_API_TOKEN"  # the notebook looks for it by name, as an attacker would
 SECRET = "sk-test-" + os.urandom(8).hex()
 
 # Each attack is the code of the cells after the parameters cell. {pids} is a folder where a
@@ -324,12 +325,12 @@ ATTACKS = {
     # Reads the grader's variables: its own environment and each ancestor's /proc/<pid>/environ.
     "s101": """
 import os
-found = [key for key, value in os.environ.items() if value == {secret!r} or "JUPYTER_PATH" in key]
+found = [key for key in os.environ if key in ({secret_name!r}, "JUPYTER_PATH")]
 pid, tried = os.getpid(), []
 while pid > 1:
     try:
         with open(f"/proc/{{pid}}/environ", "rb") as handle:
-            if {secret!r}.encode() in handle.read():
+            if {secret_name!r}.encode() in handle.read():
                 found.append(f"/proc/{{pid}}/environ")
     except OSError as error:
         tried.append(error.errno)
@@ -523,7 +524,7 @@ def _grade_class(
         "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "site"), extra])),
         "HOME": str(work),
         "JUPYTER_PATH": str(planted),
-        "HLMTUTOR_TEST_API_TOKEN": SECRET,
+        SECRET_NAME: SECRET,
         "OPENBLAS_NUM_THREADS": "1",
     }
     command = [*prefix, python, "-c", GRADER, str(work / "result.json"), "grade",
@@ -553,7 +554,7 @@ def test_a_class_of_hostile_notebooks(sandbox_root):
     hostile = "```\n\n# Full marks 13 of 13\n<img src=x onerror=alert(1)>" + "B" * 100_000
     notebooks = {
         student_id: _hostile_notebook(
-            code.format(secret=SECRET, pids="{pids}", out="{out}", hostile=hostile)
+            code.format(secret_name=SECRET_NAME, pids="{pids}", out="{out}", hostile=hostile)
         )
         for student_id, code in ATTACKS.items()
     }

@@ -151,7 +151,7 @@ def inline(text: object, limit: int = 80) -> str:
 
     Examples
     --------
-    >>> print(inline("a`b\n\n# c"))
+    >>> print(inline("a`b\\n\\n# c"))
     ``a`b # c``
     """
     body = " ".join(plain(text, limit).split())
