@@ -567,7 +567,7 @@ def test_a_class_of_hostile_notebooks(sandbox_root):
         )
     notebooks[HONEST] = fill(student_notebook(notebook_source("a1"), HONEST), A1_RIGHT)
     started = time.monotonic()
-    work, done, result, as_nobody = _grade_class(sandbox_root, "class", notebooks, timeout=60.0)
+    work, done, result, as_nobody = _grade_class(sandbox_root, "class", notebooks, timeout=45.0)
     assert done.returncode == 0, done.stderr[-3000:]
     time.sleep(2)  # give a surviving forger time to strike
     grades = work / "grades"
@@ -586,7 +586,7 @@ def test_a_class_of_hostile_notebooks(sandbox_root):
         assert not _alive(work / "pids" / f"{student_id}.pid"), student_id
     feedback = {p.stem: p.read_text() for p in (grades / "feedback").iterdir()}
     assert sorted(feedback) == sorted(notebooks)  # file names from the roster only
-    assert "time limit of 60 s" in feedback["s105"]
+    assert "time limit of 45 s" in feedback["s105"]
 
     # Secrets: the token is in no output; the kernel did not see the grader's variables.
     for path in grades.rglob("*"):
@@ -608,9 +608,10 @@ def test_a_class_of_hostile_notebooks(sandbox_root):
         p.stat().st_size <= grading.MAX_EXECUTED_BYTES
         for p in (grades / "executed" / "s108").iterdir()
     )
-    # The hostile id and error text: fenced, cut, never a heading.
+    # The hostile id and error text: fenced, cut, never a heading outside the fence.
     assert len(feedback["s109"]) < 5_000
-    assert not re.search(r"^#+ Full marks", feedback["s109"], re.M)
+    unfenced = re.sub(r"^(`{3,})text\n.*?^\1$", "", feedback["s109"], flags=re.M | re.S)
+    assert "Full marks" in feedback["s109"] and "Full marks" not in unfenced
     assert "# Feedback for s109\n" in feedback["s109"]
     assert time.monotonic() - started < 600
 

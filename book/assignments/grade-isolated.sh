@@ -65,6 +65,7 @@ for id in $ids; do
     fi
     printf 'student_id\n%s\n' "$id" >"$box/roster.csv"
     chown -R "$uid:$gid" "$box"
+    cd "$box" # not the caller's folder: `python -m` would import a package found there
     if ! unshare --pid --fork --kill-child --mount-proc --net --ipc --uts \
         setpriv --reuid="$uid" --regid="$gid" --clear-groups --no-new-privs --inh-caps=-all \
         env -i PATH="$PATH" HOME="$box/home" LANG=C.UTF-8 PYTHONPATH="${PYTHONPATH:-}" \
@@ -73,6 +74,7 @@ for id in $ids; do
         echo "grade-isolated.sh: grading $id failed; see the messages above" >&2
         failed=1
     fi
+    cd /
     # Everything the student's processes could touch is now root's, out of their reach.
     chown -R root:root "$box"
     # Only regular files are taken over (a link planted by a notebook is not followed).

@@ -808,28 +808,31 @@ def grade_submissions(
             rows[student_id] = writer.student(student_id, graded, kept)
             return student_id
 
+        queue = list(ids)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            pending: set[Future] = {pool.submit(one_student, student_id) for student_id in ids}
-            running = dict.fromkeys(ids)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                finished = [future.result() for future in done]
+            running: dict[Future, str] = {}
+            while queue or running:
+                # A student starts only once the package was found unchanged after the ones
+                # before: no one is graded by a grader a notebook has rigged.
+                while queue and len(running) < jobs:
+                    student_id = queue.pop(0)
+                    running[pool.submit(one_student, student_id)] = student_id
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                suspects = list(running.values())
+                for future in done:
+                    running.pop(future)
+                    future.result()
                 changed = _changed(baseline, package_fingerprint())
                 if changed:
-                    for future in pending:
-                        future.cancel()
-                    suspects = [sid for sid in running if sid not in rows or sid in finished]
                     raise GradingAborted(
                         "the installed hlmtutor package changed while grading ("
                         + ", ".join(plain(path, 200) for path in changed[:5])
                         + "); one of the submissions graded then changed it: "
-                        + ", ".join(suspects[: jobs + 1])
+                        + ", ".join(suspects)
                         + ". Grading stopped: reinstall hlmtutor (pip install "
                         "--force-reinstall), then grade again; the rows graded so far are in "
                         f"{PROGRESS_FILE}"
                     )
-                for student_id in finished:
-                    running.pop(student_id, None)
         scores = pd.DataFrame([rows[student_id] for student_id in ids], columns=columns)
         output.write(SCORES_FILE, scores.to_csv(index=False).encode("utf-8"))
         os.unlink(PROGRESS_FILE, dir_fd=output.fd)

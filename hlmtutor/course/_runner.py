@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import errno
 import math
+import os
 import sys
 
 RECORDER_TAG = "hlmtutor-recorder"
@@ -31,8 +32,16 @@ def grader_kernel_manager():
     """The kernel manager class whose kernel spec is fixed: ``python -s -m ipykernel_launcher``."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
 
     class GraderKernelManager(AsyncKernelManager):
+        # Unix sockets in the scratch folder's runtime folder, not TCP ports on localhost: no
+        # other local user can connect, and a notebook graded without a network (its own
+        # network namespace, where the loopback is down) still reaches its kernel.
+        transport = CaselessStrEnum(
+            ["tcp", "ipc"], default_value="ipc" if os.name == "posix" else "tcp", config=True
+        )
+
         @property
         def kernel_spec(self) -> KernelSpec:
             return KernelSpec(
