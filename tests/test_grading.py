@@ -311,3 +311,30 @@ def test_the_instructor_pages_round_runs_as_written(tmp_path):
     assert (tmp_path / "a1-key.csv").is_file() and not (
         tmp_path / "class-2026" / "answer_key.csv"
     ).exists()
+
+
+def test_course_modules_import_each_other_in_no_circle():
+    """No module of hlmtutor.course imports, directly or not, a module that imports it."""
+    import ast
+
+    folder = Path(grading.__file__).parent
+    edges = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        edges[path.stem] = {
+            (node.module or "").split(".")[0] or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1
+            for alias in node.names
+        } - {path.stem}
+    edges = {module: targets & edges.keys() for module, targets in edges.items()}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(
+            target == goal or (target not in seen and reaches(target, goal, seen | {target}))
+            for target in edges[start]
+        )
+
+    circles = sorted(module for module in edges if reaches(module, module, {module}))
+    assert edges["instructor"] >= {"_grading", "_roster"}  # the test sees the imports
+    assert circles == []
