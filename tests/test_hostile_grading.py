@@ -714,3 +714,23 @@ def test_the_isolated_grading_recipe(sandbox_root):
         if path.is_file():
             assert "SECRET-KEY-VALUE" not in path.read_text(errors="replace"), path
     assert sorted(p.name for p in (out / "feedback").iterdir()) == ["s301.md", "s302.md"]
+
+
+def test_outputs_without_folder_descriptors(tmp_path, monkeypatch):
+    """Where the system has no folder descriptors (Windows), the same writes go by path."""
+    monkeypatch.setattr(_safeio, "_AT", False)
+    out = _safeio.OutputFolder(tmp_path / "g")
+    feedback = out.sub("feedback")
+    feedback.write("s001.md", b"# Feedback")
+    out.append("scores.progress.csv", b"student_id\n")
+    out.append("scores.progress.csv", b"s001\n")
+    assert (tmp_path / "g" / "scores.progress.csv").read_bytes() == b"student_id\ns001\n"
+    out.write("scores.csv", b"student_id\ns001\n")
+    out.remove("scores.progress.csv")
+    feedback.close()
+    out.close()
+    assert sorted(p.name for p in (tmp_path / "g").rglob("*")) == [
+        "feedback",
+        "s001.md",
+        "scores.csv",
+    ]

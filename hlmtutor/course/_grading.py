@@ -835,7 +835,7 @@ def grade_submissions(
                     )
         scores = pd.DataFrame([rows[student_id] for student_id in ids], columns=columns)
         output.write(SCORES_FILE, scores.to_csv(index=False).encode("utf-8"))
-        os.unlink(PROGRESS_FILE, dir_fd=output.fd)
+        output.remove(PROGRESS_FILE)
     finally:
         _set_dumpable(previous_dumpable)
         writer.close()

@@ -75,6 +75,10 @@ def is_link(path: Path) -> bool:
         return False
 
 
+# Where the system lacks folder descriptors (Windows), paths are used instead.
+_AT = os.open in os.supports_dir_fd and os.replace in os.supports_dir_fd
+
+
 class OutputFolder:
     """A folder the grader writes into through a descriptor (links inside are not followed)."""
 
@@ -82,15 +86,30 @@ class OutputFolder:
         self.path = Path(path)
         if descriptor is None:
             self.path.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(self.path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+            if _AT:
+                descriptor = os.open(self.path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
         self.fd = descriptor
+
+    def _name(self, name: str) -> str:
+        """``name`` relative to the descriptor, or the full path without one."""
+        return name if self.fd is not None else str(self.path / name)
+
+    def _at(self) -> dict[str, int]:
+        return {} if self.fd is None else {"dir_fd": self.fd}
 
     def sub(self, name: str) -> OutputFolder:
         """The sub-folder ``name``, made when missing; a link in its place is refused."""
         try:
-            os.mkdir(name, dir_fd=self.fd)
+            os.mkdir(self._name(name), **self._at())
         except FileExistsError:
             pass
+        if self.fd is None:  # pragma: no cover - Windows
+            if is_link(self.path / name) or not (self.path / name).is_dir():
+                raise OSError(
+                    f"{self.path / name} is not a folder the grader can write into; remove it "
+                    "and grade again"
+                )
+            return OutputFolder(self.path / name, None)
         try:
             descriptor = os.open(
                 name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=self.fd
@@ -106,16 +125,17 @@ class OutputFolder:
         """Write ``name`` atomically: a new file, flushed to disk, renamed over any old one."""
         temporary = f".{name}.{secrets.token_hex(8)}.partial"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-        descriptor = os.open(temporary, flags, 0o644, dir_fd=self.fd)
+        descriptor = os.open(self._name(temporary), flags, 0o644, **self._at())
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+            at = {} if self.fd is None else {"src_dir_fd": self.fd, "dst_dir_fd": self.fd}
+            os.replace(self._name(temporary), self._name(name), **at)
         except BaseException:
             try:
-                os.unlink(temporary, dir_fd=self.fd)
+                os.unlink(self._name(temporary), **self._at())
             except OSError:
                 pass
             raise
@@ -124,14 +144,18 @@ class OutputFolder:
     def append(self, name: str, data: bytes) -> None:
         """Append to ``name`` (made when missing) and flush it to disk before returning."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC
-        descriptor = os.open(name, flags, 0o644, dir_fd=self.fd)
+        descriptor = os.open(self._name(name), flags, 0o644, **self._at())
         with os.fdopen(descriptor, "ab") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
 
+    def remove(self, name: str) -> None:
+        os.unlink(self._name(name), **self._at())
+
     def close(self) -> None:
-        os.close(self.fd)
+        if self.fd is not None:
+            os.close(self.fd)
 
 
 # ANSI colour codes (tracebacks carry them) and other control characters but tab and newline.

@@ -194,17 +194,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
-    _limit_files(args.max_file_bytes)
+    if os.name == "posix":
+        _limit_files(args.max_file_bytes)
     child = subprocess.Popen(command, start_new_session=True, stdin=subprocess.DEVNULL)
     try:
         code = child.wait(timeout=args.timeout)
     except subprocess.TimeoutExpired:
         code = TIMED_OUT
     finally:
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if os.name == "posix":
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        else:  # pragma: no cover - Windows: the child only
+            child.kill()
         kill_tree(os.getpid())
         child.wait()
     return code if code >= 0 else 128 - code
