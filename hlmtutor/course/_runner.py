@@ -32,15 +32,14 @@ def grader_kernel_manager():
     """The kernel manager class whose kernel spec is fixed: ``python -s -m ipykernel_launcher``."""
     from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
 
     class GraderKernelManager(AsyncKernelManager):
         # Unix sockets in the scratch folder's runtime folder, not TCP ports on localhost: no
         # other local user can connect, and a notebook graded without a network (its own
         # network namespace, where the loopback is down) still reaches its kernel.
-        transport = CaselessStrEnum(
-            ["tcp", "ipc"], default_value="ipc" if os.name == "posix" else "tcp", config=True
-        )
+        def __init__(self, **kwargs: object) -> None:
+            kwargs.setdefault("transport", "ipc" if os.name == "posix" else "tcp")
+            super().__init__(**kwargs)
 
         @property
         def kernel_spec(self) -> KernelSpec:
