@@ -4,12 +4,14 @@
 notebooks and data, and the class's answer key. ``hlmtutor grade SUBMISSIONS --roster roster.csv
 --out GRADES`` re-executes the returned notebooks and writes the scores and each student's
 feedback. Messages go to stderr; exit codes are 0 (done), 1 (bad input: the message says what to
-change) and 2 (bad command line).
+change; or grading stopped, or the grader failed on a submission: the message says which) and 2
+(bad command line).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -48,13 +50,20 @@ SUBMISSIONS holds one folder per student, named by id, as 'hlmtutor assignment' 
   SUBMISSIONS/<student_id>/a1-descriptives-centering.ipynb
 (or any one .ipynb in that folder whose name starts with the assignment's name, e.g. a1.ipynb).
 
-Writes into OUT:
+Symbolic links (a student's folder or notebook) are refused, not followed; folders named by no
+roster id are listed on stderr.
+
+Writes into OUT (refused when an earlier grading's outputs are there, unless --force):
   OUT/scores.csv                     student_id, one column per task (1 or 0), total
   OUT/feedback/<student_id>.md       what ran, each task right or not with its hint
   OUT/executed/<student_id>/*.ipynb  the executed notebooks (to read the answers in words)
+  OUT/scores.progress.csv            a row per student as graded; removed when scores.csv is
+                                     written (kept if grading stops part-way)
 
-Submitted notebooks are code run on your machine, as you: see the book's instructor page for
-what the scratch folder does not protect against, and how to grade in a container.
+Every process a notebook starts is killed when it ends; the installed package is checked after
+each notebook, and grading stops if a notebook changed it. Submitted notebooks are still code
+run on your machine, as you: see the book's instructor page for what is and is not protected,
+and how to grade each notebook as another user.
 
 Example:
   hlmtutor grade returned/ --roster roster.csv --out grades/ --assignments a1
@@ -139,8 +148,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated, from {', '.join(ASSIGNMENTS)} (default: each one submitted)",
     )
     grade.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the scores, feedback and executed notebooks of an earlier grading in OUT",
+    )
+    grade.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=300.0,
         metavar="SECONDS",
         help="time limit of each notebook, kernel start included (default: 300)",
@@ -149,6 +163,19 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=1, metavar="N", help="notebooks run at once (default: 1)"
     )
     return parser
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a finite, positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a finite, positive number of seconds (such as 300)"
+        )
+    return value
 
 
 def _run_assignment(args: argparse.Namespace) -> int:
@@ -183,6 +210,7 @@ def _run_grade(args: argparse.Namespace) -> int:
         args.assignments,
         timeout=args.timeout,
         jobs=args.jobs,
+        force=args.force,
     )
     tasks = len(scores.columns) - 2
     print(
@@ -190,7 +218,19 @@ def _run_grade(args: argparse.Namespace) -> int:
         f"{args.out / 'scores.csv'}, feedback: {args.out / 'feedback'}/",
         file=sys.stderr,
     )
-    return EXIT_OK
+    unmatched = scores.attrs.get("unmatched_folders", [])
+    if unmatched:
+        shown = ", ".join(repr(name[:60]) for name in unmatched[:20])
+        more = f" and {len(unmatched) - 20} more" if len(unmatched) > 20 else ""
+        print(
+            f"hlmtutor grade: warning: {len(unmatched)} entries of {args.submissions} match no "
+            f"roster id and were not graded: {shown}{more}",
+            file=sys.stderr,
+        )
+    failures = scores.attrs.get("grader_failures", [])
+    for failure in failures:
+        print(f"hlmtutor grade: error: the grader failed on {failure}", file=sys.stderr)
+    return EXIT_BAD_INPUT if failures else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,11 +252,20 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["assignment", "--roster", "no-such-roster.csv", "--out", "out"])
     1
     """
+    from .course._grading import GradingAborted
+
     args = _parser().parse_args(argv)
     run = {"assignment": _run_assignment, "grade": _run_grade}[args.command]
     try:
         return run(args)
-    except (FileNotFoundError, FileExistsError, ValueError, KeyError, ImportError) as error:
+    except (
+        FileNotFoundError,
+        FileExistsError,
+        ValueError,
+        KeyError,
+        ImportError,
+        GradingAborted,
+    ) as error:
         message = error.args[0] if error.args else str(error)
         print(f"hlmtutor {args.command}: error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,11 +1,14 @@
 """hlmtutor.course's checks: right answers pass, wrong ones fail with a hint, the answer never shows.
 
-Right values come from R (tests/reference/check.R on student s001's data).
+Right values come from R (tests/reference/check.R on student s001's data). The slip hints are on
+for every test (as in the grader's feedback) except those that check what a student's notebook
+shows (``student_view``): no direction and no slip.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -26,8 +29,29 @@ from hlmtutor.course import (
     expected_statistic,
     expected_variance,
 )
+from hlmtutor.course import checks as checks_module
 
 A2_NULL = "math_score ~ 1 + (1 | classroom_id)"
+
+
+@pytest.fixture(autouse=True)
+def slips():
+    """Slip hints on, as the grader judges (student_view turns them off again)."""
+    token = checks_module._SLIP_HINTS.set(True)
+    yield
+    checks_module._SLIP_HINTS.reset(token)
+
+
+@contextmanager
+def student_view():
+    """What a student's notebook shows: the checks without slip hints."""
+    token = checks_module._SLIP_HINTS.set(False)
+    try:
+        yield
+    finally:
+        checks_module._SLIP_HINTS.reset(token)
+
+
 A3_MODEL = "math_score ~ treatment * ses_cwc + ses_cm_gmc + (1 + ses_cwc | classroom_id)"
 
 
@@ -78,8 +102,6 @@ def test_icc_accepts_r_value_and_values_within_tolerance(data, r_values):
 @pytest.mark.parametrize(
     ("make_answer", "hint"),
     [
-        (lambda icc, tau, s2: icc + 0.02, "too high"),
-        (lambda icc, tau, s2: icc - 0.02, "too low"),
         (lambda icc, tau, s2: 1 - icc, "residual"),
         (lambda icc, tau, s2: np.sqrt(tau) / (np.sqrt(tau) + np.sqrt(s2)), "standard deviations"),
         (lambda icc, tau, s2: tau / s2, "total"),
@@ -90,6 +112,34 @@ def test_icc_rejects_wrong_values_with_a_hint(data, r_values, make_answer, hint)
     icc = r_values[("a2", "icc")]
     tau, s2 = r_values[("a2", "var_intercept")], r_values[("a2", "var_residual")]
     assert_wrong(check_icc(make_answer(icc, tau, s2), data["a2"]), icc, hint)
+
+
+@pytest.mark.parametrize("offset", [0.02, 0.2])
+def test_a_students_check_gives_no_direction(data, r_values, offset):
+    """Above or below the right value, the notebook's message is the same: no bisection."""
+    icc = r_values[("a2", "icc")]
+    with student_view():
+        above, below = check_icc(icc + offset, data["a2"]), check_icc(icc - offset, data["a2"])
+        slip = check_icc(1 - icc, data["a2"])
+        centered = check_centered(data["a1"]["ses"], data["a1"], "ses", kind="within")
+    assert not above.correct and not below.correct
+    assert above.message == below.message == slip.message
+    for result in (above, below, slip, centered):
+        assert not re.search(r"too (high|low)|residual|itself", result.message), result.message
+    assert_hides(above, icc)
+
+
+def test_slip_hints_are_off_outside_the_grader(data, r_values):
+    icc = r_values[("a2", "icc")]
+    assert "residual" in check_icc(1 - icc, data["a2"]).message  # the autouse fixture's view
+    token = checks_module._SLIP_HINTS.set(False)
+    try:
+        assert "residual" not in check_icc(1 - icc, data["a2"]).message
+        with checks_module.slip_hints():
+            assert "residual" in check_icc(1 - icc, data["a2"]).message
+        assert "residual" not in check_icc(1 - icc, data["a2"]).message
+    finally:
+        checks_module._SLIP_HINTS.reset(token)
 
 
 def test_variances_match_r(data, r_values):

@@ -171,7 +171,13 @@ IMPORT_NAMES = {
     "sklearn": "scikit-learn",
 }
 # Imported by the package only inside the functions of an extra (the extra named).
-OPTIONAL_IMPORTS = {"papermill": "course", "IPython": "course", "jupytext": "book", "dask": "dask"}
+OPTIONAL_IMPORTS = {
+    "papermill": "course",
+    "IPython": "course",
+    "jupyter_client": "course",
+    "jupytext": "book",
+    "dask": "dask",
+}
 
 
 def third_party_imports(paths) -> set[str]:

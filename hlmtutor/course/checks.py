@@ -3,9 +3,14 @@
 Each function takes the student's answer and their data (the raw data of
 :func:`~hlmtutor.course.assignment_data`), computes the right value with the matching function of
 :mod:`hlmtutor.course.expected`, and returns a :class:`CheckResult`: ``.correct`` (also its truth
-value), a ``.message`` that states the tolerance and, when the answer is wrong, a hint. The right
-value is never printed, returned or stored on the result. The checks are formative: the grade
-comes from the instructor's grader, which runs the same checks on its own copy of the data.
+value) and a ``.message`` that states the tolerance. The right value is never printed, returned
+or stored on the result. The checks are formative: the grade comes from the instructor's grader,
+which runs the same checks on its own copy of the data.
+
+A wrong answer gets "not yet" and a general hint that depends on the task only: never a
+direction (too high, too low), which would give the value away by bisection, and never a hint
+that names a slip (a flipped sign, 1 - ICC), which would give it away by arithmetic. The grader
+turns the slip hints on (:func:`slip_hints`) for the instructor's feedback.
 
 The model checks recompute the centered predictors (``ses_cm``, ``ses_cwc``, ``ses_cm_gmc`` by
 default; see :func:`~hlmtutor.course.expected.centered_predictors`) before fitting a model, so a
@@ -16,7 +21,9 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +53,34 @@ __all__ = [
     "check_icc",
     "check_statistic",
     "check_variance",
+    "slip_hints",
 ]
+
+_SLIP_HINTS: ContextVar[bool] = ContextVar("hlmtutor_slip_hints", default=False)
+
+
+@contextmanager
+def slip_hints() -> Iterator[None]:
+    """Within this block, a wrong answer's message names the slip it matches (for feedback).
+
+    Outside it (in a student's notebook) a wrong answer gets only a hint that depends on the
+    task, not on the answer: a slip hint ("that is 1 - ICC") would give the right value away.
+
+    Examples
+    --------
+    >>> from hlmtutor.course import assignment_data, check_icc
+    >>> data = assignment_data("a2", "demo")
+    >>> print(check_icc(1.5, data).message)
+    Not within 0.005. Hint: read both variances from the null model's random-effects table.
+    >>> with slip_hints():
+    ...     print(check_icc(1.5, data).message)
+    Not within 0.005. Hint: an ICC is a share of variance, between 0 and 1.
+    """
+    token = _SLIP_HINTS.set(True)
+    try:
+        yield
+    finally:
+        _SLIP_HINTS.reset(token)
 
 
 @dataclass(frozen=True)
@@ -129,15 +163,15 @@ def _judge(
     near = hint_tolerance or tolerance
     matches = [
         (near.distance(value, alternative), order, hint)
-        for order, (hint, alternative) in enumerate(alternatives())
+        for order, (hint, alternative) in enumerate(alternatives() if _SLIP_HINTS.get() else [])
         if np.isfinite(alternative) and near.accepts(value, alternative)
     ]
     if matches:
         hint = min(matches)[2]
         return CheckResult(False, f"Not within {_strip(tolerance)}. Hint: {hint}", quantity)
-    direction = "too high" if value > right else "too low"
+    # No direction (too high / too low): it would let the value be found by bisection.
     hint = f" Hint: {general_hint}" if general_hint else ""
-    return CheckResult(False, f"Not within {_strip(tolerance)}: {direction}.{hint}", quantity)
+    return CheckResult(False, f"Not within {_strip(tolerance)}.{hint}", quantity)
 
 
 def _strip(tolerance: Tolerance) -> str:
@@ -189,7 +223,7 @@ def check_icc(
     >>> check_icc(1.5, data).correct
     False
     >>> print(check_icc(1.5, data).message)
-    Not within 0.005. Hint: an ICC is a share of variance, between 0 and 1.
+    Not within 0.005. Hint: read both variances from the null model's random-effects table.
     """
     tau, sigma2 = _x.null_variances(data, outcome, cluster)
     right = tau / (tau + sigma2)
@@ -574,7 +608,7 @@ def check_centered(
     >>> from hlmtutor.course import assignment_data
     >>> data = assignment_data("a1", "demo")
     >>> print(check_centered(data["ses"], data, "ses", kind="within").message)
-    Not within 1e-06 in every row. Hint: that is the column itself, not centered.
+    Not within 1e-06 in every row. Hint: compute it from 'ses' and 'classroom_id', in the data's row order.
     """
     _x.require_kind(kind)
     _x.require_columns(data, [column, cluster])
@@ -613,11 +647,12 @@ def check_centered(
         )
     )
     intro = f"Not within {tolerance:g} in every row."
-    for hint, other in alternatives:
+    slips = _SLIP_HINTS.get()
+    for hint, other in alternatives if slips else []:
         if matches(other):
             return CheckResult(False, f"{intro} Hint: {hint}", quantity)
     difference = values - right
-    if np.nanmax(difference) - np.nanmin(difference) <= tolerance:
+    if slips and np.nanmax(difference) - np.nanmin(difference) <= tolerance:
         return CheckResult(
             False,
             f"{intro} Hint: your column is off by the same amount in "

@@ -13,132 +13,31 @@ the command-line faces of this module.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from . import _grading, _myst
+from ._grading import GradingAborted
+from ._roster import ROSTER_ID_COLUMN, parse_assignments, read_roster, roster_ids, validate_ids
 from .assignments import ASSIGNMENTS, Assignment, _normalise_id, assignment_data, get_assignment
 
 __all__ = [
     "ANSWER_KEY_FILE",
+    "ROSTER_ID_COLUMN",
+    "GradingAborted",
     "answer_key",
     "grade",
     "notebook_source",
+    "parse_assignments",
     "read_roster",
+    "roster_ids",
     "student_notebook",
+    "validate_ids",
     "write_assignments",
 ]
-
-ROSTER_ID_COLUMN = "student_id"
-# Ids become folder names: keep them to characters that are safe on every file system.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-# ---------------------------------------------------------------------------------------------
-# Roster
-
-
-def read_roster(path: Any) -> pd.DataFrame:
-    """Read and validate a class roster (a CSV with a ``student_id`` column).
-
-    Parameters
-    ----------
-    path : str, Path or file-like
-        The CSV file. Other columns (names, e-mails) are kept and ignored.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The roster, ids as strings with surrounding spaces removed (read as text, so an id
-        like ``007`` keeps its zeros).
-
-    Raises
-    ------
-    FileNotFoundError
-        No file at ``path``.
-    ValueError
-        The roster is empty, has no ``student_id`` column (the message lists the columns it
-        has), or has blank, duplicated or unsafe ids (the message lists them).
-
-    Notes
-    -----
-    Ids become folder names, so they may hold letters, digits, ``.``, ``_`` and ``-`` and
-    must start with a letter or digit. (There is no R counterpart.)
-
-    Examples
-    --------
-    >>> import io
-    >>> read_roster(io.StringIO("student_id,name\\ns001,Ada\\n 007 ,Bo\\n"))["student_id"].tolist()
-    ['s001', '007']
-    """
-    if isinstance(path, str | Path) and not Path(path).is_file():
-        raise FileNotFoundError(f"roster {path}: no such file")
-    try:
-        roster = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(
-            f"roster {path} is empty: it needs a header row with a {ROSTER_ID_COLUMN!r} "
-            "column and one row per student"
-        ) from None
-    roster.columns = [str(column).strip() for column in roster.columns]
-    if ROSTER_ID_COLUMN not in roster.columns:
-        found = ", ".join(repr(column) for column in roster.columns) or "none"
-        raise ValueError(
-            f"roster {path} has no {ROSTER_ID_COLUMN!r} column; the columns needed are "
-            f"{ROSTER_ID_COLUMN!r} (others are kept and ignored); the columns found are {found}"
-        )
-    if roster.empty:
-        raise ValueError(f"roster {path} has no students: add one row per student")
-    ids = roster[ROSTER_ID_COLUMN].map(_normalise_id)
-    validate_ids(ids, path)
-    return roster.assign(**{ROSTER_ID_COLUMN: ids})
-
-
-def validate_ids(ids: pd.Series, path: Any) -> None:
-    """Raise a ValueError naming blank, duplicated or unsafe ids."""
-    # Row numbers as a spreadsheet shows them: the header is row 1.
-    blank = [str(i + 2) for i, value in enumerate(ids) if not value]
-    if blank:
-        raise ValueError(f"roster {path}: rows {', '.join(blank)} have no {ROSTER_ID_COLUMN}")
-    duplicated = sorted(set(ids[ids.duplicated()]))
-    if duplicated:
-        raise ValueError(
-            f"roster {path}: duplicated {ROSTER_ID_COLUMN}s {', '.join(duplicated)}; "
-            "every student needs an id of their own"
-        )
-    unsafe = [value for value in ids if not _SAFE_ID.match(value)]
-    if unsafe:
-        raise ValueError(
-            f"roster {path}: ids {', '.join(map(repr, unsafe))} cannot be folder names; use "
-            "letters, digits, '.', '_' and '-', starting with a letter or digit"
-        )
-
-
-def roster_ids(roster: pd.DataFrame | str | Path) -> list[str]:
-    """The ids of a roster (a DataFrame or the path of its CSV), validated."""
-    table = roster if isinstance(roster, pd.DataFrame) else read_roster(roster)
-    if ROSTER_ID_COLUMN not in table.columns:
-        raise ValueError(f"the roster needs a {ROSTER_ID_COLUMN!r} column")
-    ids = table[ROSTER_ID_COLUMN].map(_normalise_id).tolist()
-    validate_ids(pd.Series(ids, dtype=str), "given")
-    return ids
-
-
-def parse_assignments(assignments: str | Iterable[str]) -> list[str]:
-    """Assignment names from a list or a comma-separated string, checked and deduplicated."""
-    names = assignments.split(",") if isinstance(assignments, str) else list(assignments)
-    names = [name.strip() for name in names if name.strip()]
-    if not names:
-        raise ValueError(f"no assignments given; choose among {', '.join(ASSIGNMENTS)}")
-    for name in names:
-        get_assignment(name)
-    return list(dict.fromkeys(names))
-
 
 # ---------------------------------------------------------------------------------------------
 # Notebooks
@@ -463,6 +362,7 @@ def grade(
     *,
     timeout: float = _grading.DEFAULT_TIMEOUT,
     jobs: int = 1,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Grade the submitted notebooks of a class; write scores and feedback.
 
@@ -472,6 +372,7 @@ def grade(
         A folder with one folder per student, named by the roster's id, holding the returned
         notebooks: ``<id>/a1-descriptives-centering.ipynb`` (the layout ``hlmtutor assignment``
         writes), or one ``.ipynb`` whose name starts with the assignment's name (``a1...``).
+        Symbolic links (a student's folder, a notebook) are refused, not followed.
     roster : DataFrame, str or Path
         The class roster (see :func:`~hlmtutor.course.instructor.read_roster`).
     out : str or Path
@@ -479,34 +380,52 @@ def grade(
     assignments : str or sequence of str, optional
         Which assignments to grade (default: each one that at least one student submitted).
     timeout : float, default 300
-        Seconds each notebook may run in all; a notebook stopped at the limit is graded on the
-        answers it had reached.
+        Seconds each notebook may run in all, a finite positive number; a notebook stopped at
+        the limit is graded on the answers it had reached.
     jobs : int, default 1
-        Notebooks run at the same time.
+        Students graded at the same time.
+    force : bool, default False
+        Replace the outputs of an earlier grading in ``out`` (``scores.csv``, ``feedback/``,
+        ``executed/``, ``scores.progress.csv``). Without it, nothing is graded when any exists.
 
     Returns
     -------
     pandas.DataFrame
         The scores: ``student_id``, one column per task (``a1_mean_math``, ...; 1 or 0),
-        ``total``; one row per student of the roster, in its order.
+        ``total``; one row per student of the roster, in its order. ``attrs`` holds
+        ``"unmatched_folders"`` (entries of ``submissions`` named by no roster id) and
+        ``"grader_failures"`` (``"<id>/<assignment>: <error>"`` for each submission the grader
+        itself failed on; those score 0).
 
     Raises
     ------
     FileNotFoundError
         No folder ``submissions``.
+    FileExistsError
+        Outputs of an earlier grading are in ``out`` and ``force`` is false.
     ValueError
-        A bad roster, or no submission at all and no ``assignments`` given.
+        A bad roster, a timeout that is not a finite positive number, or no submission at all
+        and no ``assignments`` given.
+    GradingAborted
+        The installed hlmtutor package (or a ``.pth`` file of the site folders) changed while
+        grading: a submission tampered with the grader. The rows graded before are in
+        ``scores.progress.csv``; reinstall the package and grade again.
     ImportError
         papermill or ipykernel is missing (``pip install 'hlmtutor[course]'``).
 
     Notes
     -----
     A student without a submission gets a row of zeros and feedback that says so; a notebook
-    that fails part-way is graded on the answers set before the failure, with the error in the
-    feedback. Each notebook runs in its own process, in a scratch folder that holds only that
-    submission and its data, with the roster's id injected; only the answer variables are read
-    back, and the grader judges them on data it builds itself from the roster's id.
+    that fails part-way is graded on the answers set before the failure, with the error
+    (shortened, fenced) in the feedback. Each notebook runs in its own processes, in a scratch
+    folder that holds only that submission and its data, with an allow-list environment and the
+    roster's id injected; every process it started is killed when it ends. Only the answer
+    variables are read back, and the grader judges them on data it builds itself from the
+    roster's id. Each student's feedback and score row are written as soon as they are graded;
+    ``scores.csv`` is written, atomically, at the end. What this does and does not protect
+    against is on the book's instructor page (``book/assignments/index.md``). (No R
+    counterpart.)
     """
     return _grading.grade_submissions(
-        submissions, roster, out, assignments, timeout=timeout, jobs=jobs
+        submissions, roster, out, assignments, timeout=timeout, jobs=jobs, force=force
     )
