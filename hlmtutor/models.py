@@ -14,11 +14,13 @@ import numpy as np
 import pandas as pd
 
 from .lmm.fit import lmer
+from .lmm.glmer_fit import glmer
+from .lmm.glmer_result import GlmerResult
 from .lmm.inference import anova_lrt, anova_type3
 from .lmm.result import LmerResult
 from .lmm.summary import LmerSummary
 
-__all__ = ["lmer", "LmerResult", "LmerSummary", "icc", "anova"]
+__all__ = ["lmer", "LmerResult", "LmerSummary", "glmer", "GlmerResult", "icc", "anova"]
 
 
 def _intercept_only(result: LmerResult) -> bool:
@@ -165,8 +167,18 @@ def anova(*models: LmerResult, **named: LmerResult) -> pd.DataFrame:
         raise ValueError(f"Two models are named {sorted(clash)}; give each a distinct name.")
     fits.update(named)
     for name, fit in fits.items():
-        if not isinstance(fit, LmerResult):
-            raise TypeError(f"{name} is a {type(fit).__name__}; anova() takes lmer() results.")
+        if not isinstance(fit, LmerResult | GlmerResult):
+            raise TypeError(
+                f"{name} is a {type(fit).__name__}; anova() takes lmer() or glmer() results."
+            )
+    kinds = {type(fit) for fit in fits.values()}
+    if len(kinds) > 1:
+        raise TypeError("anova() compares lmer() fits with lmer() fits, glmer() with glmer().")
+    if len(fits) == 1 and kinds == {GlmerResult}:
+        raise ValueError(
+            "anova() of one glmer() fit is not available (lme4 gives no F-tests for GLMMs); "
+            "compare nested fits by likelihood ratio: anova(m0, m1)."
+        )
     if len(fits) == 1:
         return anova_type3(next(iter(fits.values())))
     if not fits:

@@ -333,7 +333,32 @@ def test_fitted_values_of_the_default_fit(name):
 
 
 # -- predictions --------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", _names(_exists("_predict.csv")))
+# glmer.R calls write_profile() before write_predict() for these fits, and lme4's profile()
+# leaves the fitted object's internal state (its reference-class pp/resp) at the last profiled
+# point: predict(m, newdata) afterwards differs from predict(m) on the same rows (checked in R:
+# cbpp row 1 gives -0.7043 after profile(m), -0.8087 before, and -0.8087 for cbpp_prop, the same
+# model never profiled). The references must be rewritten with predictions taken before the
+# profile (reported to the coordinator); strict, so the fixed references make these fail loudly.
+PROFILED_BEFORE_PREDICT = {"cbpp_cbind", "mmmec_offset_formula"}
+_STALE = pytest.mark.xfail(
+    strict=True, reason="reference written after lme4's profile() changed the fit's state"
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n,
+            marks=[
+                m
+                for m, on in [(pytest.mark.slow, n in SLOW), (_STALE, n in PROFILED_BEFORE_PREDICT)]
+                if on
+            ],
+        )  # fmt: skip
+        for n in _exists("_predict.csv")
+    ],
+)
 def test_predict_on_new_data(name):
     """predict(m, newdata, re.form = NULL / NA, type = "link" / "response", allow.new.levels = TRUE).
 
@@ -356,6 +381,7 @@ def test_predict_on_new_data(name):
         result.predict(newdata)
 
 
+@_STALE
 def test_predictions_of_the_default_fit_on_new_data():
     """predict(cbpp_cbind, newdata, type = "response"): the default fit, within its tolerance."""
     newdata = _ref("cbpp_cbind_newdata.csv")

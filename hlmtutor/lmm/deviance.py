@@ -25,6 +25,7 @@ large mean (sleepstudy with 1e8 added to the outcome gives lmerTest's numbers).
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,7 +34,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .terms import ReTerms
+from .terms import ReTerm, ReTerms
 
 __all__ = ["Deviance", "Solution", "make_deviance"]
 
@@ -155,6 +156,9 @@ class Deviance:
     # One term with one or two columns (most models): the criterion the optimizer calls for is
     # computed element by element from these, without the pieces a fitted model needs later.
     fast: tuple[np.ndarray, ...] | None = None
+    # sum(log w) of the prior weights (0 without weights): lme4 subtracts it from the
+    # criterion, which is then the deviance of y with Var(y_i) = sigma^2 / w_i.
+    log_weights: float = 0.0
     # Recent solutions by theta: lmerTest's numerical Hessian in (theta, sigma) evaluates each
     # theta several times (every step in sigma, and the mixed steps with a step in sigma).
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
@@ -231,6 +235,7 @@ class Deviance:
         dof = self._dof(reml)
         log_s2 = 2.0 * np.log(self.scaling.scale)
         value = sol.ldl2 + dof * (1.0 + LOG_2PI + np.log(sol.pwrss / dof)) + dof * log_s2
+        value -= self.log_weights
         if reml:
             value += sol.logdet_rx - 2.0 * self.scaling.logdet_b
         return float(value)
@@ -297,7 +302,7 @@ class Deviance:
         sol = self.parts(varpar[:-1])
         sigma2 = float(varpar[-1]) ** 2
         pwrss = sol.pwrss * self.scaling.scale**2
-        dev = sol.ldl2 + pwrss / sigma2 + self.n * (LOG_2PI + np.log(sigma2))
+        dev = sol.ldl2 + pwrss / sigma2 + self.n * (LOG_2PI + np.log(sigma2)) - self.log_weights
         if reml:
             dev += sol.logdet_rx - 2.0 * self.scaling.logdet_b - self.p * (LOG_2PI + np.log(sigma2))
         return float(dev)
@@ -328,6 +333,20 @@ class Deviance:
 
     def modes(self, sol: Solution) -> list[np.ndarray]:
         """Conditional modes b = Lambda u, one (l_k, q_k) array per term (user's scale)."""
+        u = self.spherical_modes(sol)
+        out = [u[0] @ sol.t1.T]
+        if len(u) > 1:
+            b_r = self._lambda_rest(sol.theta) @ np.concatenate([v.ravel() for v in u[1:]])
+            start = 0
+            for t in self.reterms.terms[1:]:
+                size = t.nlev * t.q
+                out.append(b_r[start : start + size].reshape(t.nlev, t.q))
+                start += size
+        return out
+
+    def spherical_modes(self, sol: Solution) -> list[np.ndarray]:
+        """The spherical modes u (b = Lambda u), one (l_k, q_k) array per term (user's scale):
+        the solution of ``(Lambda'Z'WZ Lambda + I) u = Lambda'Z'W (y - X beta)``."""
         p = self.p
         r1 = sol.rza1[..., p] - sol.rza1[..., :p] @ sol.gamma  # (l1, q1)
         out_rest: list[np.ndarray] = []
@@ -335,16 +354,14 @@ class Deviance:
             r_r = sol.rzar[:, p] - sol.rzar[:, :p] @ sol.gamma
             u_r = sla.solve_triangular(sol.ls.T, r_r, lower=False)
             r1 = r1 - (sol.w @ u_r).reshape(r1.shape)
-            b_r = self._lambda_rest(sol.theta) @ u_r
             start = 0
             for t in self.reterms.terms[1:]:
                 size = t.nlev * t.q
-                out_rest.append(b_r[start : start + size].reshape(t.nlev, t.q))
+                out_rest.append(u_r[start : start + size].reshape(t.nlev, t.q))
                 start += size
         u1 = np.linalg.solve(np.swapaxes(sol.l1, 1, 2), r1[..., None])[..., 0]
-        b1 = u1 @ sol.t1.T
         scale = self.scaling.scale
-        return [b1 * scale] + [b * scale for b in out_rest]
+        return [u1 * scale] + [u * scale for u in out_rest]
 
     def conditional_variances(self, sol: Solution) -> list[np.ndarray]:
         """Blocks of Lambda (L L')^-1 Lambda' per level, one (l_k, q_k, q_k) array per term.
@@ -471,15 +488,49 @@ def _lambda_t_times(t: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (t.T @ values).reshape(-1, values.shape[-1])
 
 
-def _rest_blocks(reterms: ReTerms, a: np.ndarray) -> RestBlocks:
+_PAIRS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _pair_layout(a: ReTerm, b: ReTerm, reterms: ReTerms):
+    """The block pattern of Z_a'Z_b: which (level of a, level of b) pairs occur, and the pair
+    of every row (cached per ReTerms: PIRLS rebuilds these cross-products each iteration)."""
+    cache = _PAIRS.setdefault(reterms, {})
+    key = (a.name, b.name)
+    if key not in cache:
+        codes = a.codes.astype(np.int64) * b.nlev + b.codes
+        unique, inverse = np.unique(codes, return_inverse=True)
+        rows, cols = unique // b.nlev, unique % b.nlev
+        indptr = np.searchsorted(rows, np.arange(a.nlev + 1))
+        cache[key] = (inverse, rows, cols.astype(np.int32), indptr, len(unique))
+    return cache[key]
+
+
+def _pair_blocks(a: ReTerm, b: ReTerm, reterms: ReTerms, root_w: np.ndarray | None) -> Blocks:
+    """Z_a'W Z_b as Blocks, by sums over the rows of each (level, level) pair."""
+    inverse, rows, cols, indptr, count = _pair_layout(a, b, reterms)
+    ca = a.columns if root_w is None else a.columns * root_w[:, None]
+    cb = b.columns if root_w is None else b.columns * root_w[:, None]
+    data = np.empty((count, a.q, b.q))
+    for i in range(a.q):
+        for j in range(b.q):
+            data[:, i, j] = np.bincount(inverse, weights=ca[:, i] * cb[:, j], minlength=count)
+    return Blocks(data, cols, indptr, rows, (a.nlev * a.q, b.nlev * b.q))
+
+
+def _rest_blocks(reterms: ReTerms, a: np.ndarray, root_w: np.ndarray | None) -> RestBlocks:
     first = reterms.terms[0]
     rest = reterms.terms[1:]
-    c = tuple(Blocks.of(first.z.T @ t.z, first.q, t.q) for t in rest)
+    # Every cross-product below is Z_k'W Z_m (rows scaled by sqrt(w) when weighted).
+    c = tuple(_pair_blocks(first, t, reterms, root_w) for t in rest)
     blocks = {}
     for k, tk in enumerate(rest):
         for m in range(k, len(rest)):
-            blocks[(k, m)] = Blocks.of((tk.z.T @ rest[m].z).tocsr(), tk.q, rest[m].q)
-    zra = tuple(np.asarray(t.z.T @ a).reshape(t.nlev, t.q, -1) for t in rest)
+            blocks[(k, m)] = _pair_blocks(tk, rest[m], reterms, root_w)
+    zra = []
+    for t in rest:
+        cols = t.columns if root_w is None else t.columns * root_w[:, None]
+        zra.append(_per_level_sums(t.codes, t.nlev, cols, a))
+    zra = tuple(zra)
     cols, start = [], 0
     for t in rest:
         cols.append(slice(start, start + t.nlev * t.q))
@@ -501,17 +552,40 @@ def _blocks_times(k: np.ndarray, values: np.ndarray) -> np.ndarray:
     return k @ values
 
 
-def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) -> Deviance:
-    """Form the cross-products once (O(n)) and return the deviance function of theta."""
+def make_deviance(
+    y: np.ndarray,
+    x: np.ndarray,
+    reterms: ReTerms,
+    reml: bool,
+    weights: np.ndarray | None = None,
+) -> Deviance:
+    """Form the cross-products once (O(n)) and return the deviance function of theta.
+
+    This is the predictor side of lme4's model (``merPredD``): the weight-aware cross-products
+    ``[Z X y]' W [Z X y]`` and, per theta, the factorisation. ``weights`` (prior weights, or
+    PIRLS's working weights for a generalised model) scale row i of Z, X and y by sqrt(w_i);
+    without them W = I. The response side (y, offset, weights, family) belongs to the caller:
+    :func:`hlmtutor.lmm.fit.lmer` passes ``y - offset``, and :mod:`hlmtutor.lmm.glmm` rebuilds
+    the cross-products at each PIRLS iteration with the working response and weights.
+    """
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float)
     n, p = x.shape
     scaling = _scaling(y, x)
     a = np.column_stack([x @ scaling.b, (y - scaling.shift) / scaling.scale])
     first = reterms.terms[0]
-    a11 = _per_level_sums(first.codes, first.nlev, first.columns, first.columns)
-    z1a = _per_level_sums(first.codes, first.nlev, first.columns, a)
-    rest = _rest_blocks(reterms, a) if len(reterms.terms) > 1 else None
+    root_w = None
+    log_weights = 0.0
+    z1 = first.columns
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)
+        root_w = np.sqrt(weights)
+        a = a * root_w[:, None]
+        z1 = z1 * root_w[:, None]
+        log_weights = float(np.sum(np.log(weights[weights > 0])))
+    a11 = _per_level_sums(first.codes, first.nlev, z1, z1)
+    z1a = _per_level_sums(first.codes, first.nlev, z1, a)
+    rest = _rest_blocks(reterms, a, root_w) if len(reterms.terms) > 1 else None
     fast = None
     if rest is None and first.q == 1:
         fast = (np.ascontiguousarray(a11[:, 0, 0]), np.ascontiguousarray(z1a[:, 0, :]))
@@ -531,4 +605,5 @@ def make_deviance(y: np.ndarray, x: np.ndarray, reterms: ReTerms, reml: bool) ->
         ata=a.T @ a,
         rest=rest,
         fast=fast,
+        log_weights=log_weights,
     )

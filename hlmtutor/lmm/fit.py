@@ -13,6 +13,7 @@ from ._warn import warn
 from .deviance import make_deviance
 from .frame import ModelFrame, model_frame
 from .optimize import OPTIMIZERS, optimize_theta
+from .response import argument_name, expression_values, row_values, split_top, take_offsets
 from .result import LmerResult
 from .terms import ReTerms, build_terms
 
@@ -75,6 +76,74 @@ def _start(start, reterms: ReTerms) -> np.ndarray:
     return values
 
 
+def _y_less_offset(y: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
+    return y if offset is None else y - offset
+
+
+def _frame_with_response_side(formula: str, data, weights, offset):
+    """The model frame of ``formula`` without its offset() terms, and the prior weights and
+    offset on its rows (None when not given). Rows with a missing weight or offset are
+    dropped with the frame's other incomplete rows, and counted with them."""
+    if (
+        not isinstance(formula, str)
+        or weights is None
+        and offset is None
+        and "offset(" not in formula
+    ):
+        return model_frame(formula, data), None, None
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
+    pieces = split_top(formula, "~")
+    rhs, offset_terms = take_offsets("~".join(pieces[1:]))
+    inner = f"{pieces[0]}~{rhs}"
+    w = row_values(weights, data, "weights") if weights is not None else None
+    if w is not None and np.any(w[~np.isnan(w)] < 0):
+        raise ValueError(
+            "weights must be >= 0 (lme4: all(weights >= 0)); a negative weight has no meaning "
+            "as an inverse variance."
+        )
+    off = None
+    if offset is not None or offset_terms:
+        off = row_values(offset, data, "offset")
+        for expression in offset_terms:
+            off = off + expression_values(expression, data).to_numpy(dtype=float)
+    missing = np.zeros(len(data), dtype=bool)
+    for values in (w, off):
+        if values is not None:
+            missing |= np.isnan(values)
+    frame = model_frame(inner, data[~missing] if missing.any() else data)
+    frame = replace(frame, formula=replace(frame.formula, text=formula))
+    if missing.any():
+        dropped = int(missing.sum())
+        frame = replace(
+            frame,
+            n_dropped=frame.n_dropped + dropped,
+            messages=(
+                f"{dropped} row(s) with a missing weight or offset dropped (as lme4's na.omit "
+                "does)",
+                *frame.messages,
+            ),
+        )
+    kept = data.index.get_indexer(frame.data.index) if data.index.is_unique else None
+    if kept is None:
+        raise ValueError(
+            "weights=/offset= need data with unique row labels (use data.reset_index(drop=True))."
+        )
+    take = lambda values: None if values is None else values[kept]  # noqa: E731
+    return frame, take(w), take(off)
+
+
+def _warn_binary_outcome(frame) -> None:
+    """lmer on a 0/1 outcome fits a linear probability model: say so, and point to glmer."""
+    values = np.unique(frame.y)
+    if len(values) <= 2 and set(values.tolist()) <= {0.0, 1.0}:
+        warn(
+            f"The outcome {frame.formula.response!r} takes only the values 0 and 1: lmer() fits "
+            "a linear probability model (fitted values can fall outside [0, 1]). For a binary "
+            "outcome use glmer(formula, data, family='binomial')."
+        )
+
+
 @single_threaded
 def lmer(
     formula: str,
@@ -84,6 +153,8 @@ def lmer(
     optimizer: str | None = "bobyqa",
     start=None,
     checks: str = "stop",
+    weights=None,
+    offset=None,
 ) -> LmerResult:
     """Fit a linear mixed model as lme4's ``lmer`` does, with lmerTest's t-tests.
 
@@ -108,6 +179,12 @@ def lmer(
         lme4's identifiability checks (``check.nobs.vs.nlev``, ``check.nobs.vs.nRE``): a
         grouping factor with as many levels as observations, or more random effects than
         observations, is an error; "warning" fits anyway with a warning, "ignore" silently.
+    weights : array-like, pandas.Series or column name, optional
+        Prior weights (lme4's ``weights``): row i has residual variance sigma^2 / w_i. Rows
+        with a missing weight are dropped; negative weights are an error.
+    offset : array-like, pandas.Series or column name, optional
+        A known part of the linear predictor (lme4's ``offset``), added to any
+        ``offset(expr)`` terms of the formula; fitted values include it.
 
     Returns
     -------
@@ -145,16 +222,18 @@ def lmer(
         raise ValueError("optimizer=None evaluates the model at start: pass start=theta.")
     if checks not in CHECK_LEVELS:
         raise ValueError(f"checks must be one of {CHECK_LEVELS}, not {checks!r}.")
-    frame = model_frame(formula, data)
+    frame, prior_weights, offset_values = _frame_with_response_side(formula, data, weights, offset)
     for message in frame.messages:
         warn(message)
     labels = [t.label for t in frame.formula.random]
     reterms = build_terms(frame.random, labels)
     for problem in _identifiability(frame, reterms, checks):
         warn(problem)
+    _warn_binary_outcome(frame)
     # lme4 fits a model without fixed effects by ML: REML and ML coincide when p = 0.
     reml = bool(REML) and frame.X.shape[1] > 0
-    deviance = make_deviance(frame.y, frame.X, reterms, reml)
+    deviance = make_deviance(_y_less_offset(frame.y, offset_values), frame.X, reterms, reml,
+                             weights=prior_weights)  # fmt: skip
     optimum = optimize_theta(
         deviance, _start(start, reterms), reterms.lower, optimizer, reterms.theta_scales()
     )
@@ -165,6 +244,10 @@ def lmer(
         reterms=reterms,
         deviance_function=deviance,
         optimum=optimum,
+        prior_weights=prior_weights,
+        offset=offset_values,
+        weights_name=argument_name(weights, "weights"),
+        offset_name=argument_name(offset, "offset"),
     )
     for message in (*optimum.messages, *result.identification_notes):
         warn(message)
@@ -174,7 +257,8 @@ def lmer(
 @single_threaded
 def refit(result: LmerResult, reml: bool) -> LmerResult:
     """The same model on the same rows, refitted by REML or ML (lme4's ``refitML``)."""
-    deviance = make_deviance(result.frame.y, result.frame.X, result.reterms, reml)
+    y = _y_less_offset(result.frame.y, result.offset)
+    deviance = make_deviance(y, result.frame.X, result.reterms, reml, weights=result.prior_weights)
     reterms = result.reterms
     optimum = optimize_theta(
         deviance, reterms.start, reterms.lower, result.optimizer, reterms.theta_scales()

@@ -599,7 +599,8 @@ def model_frame(formula: str | Formula, data: pd.DataFrame) -> ModelFrame:
             raise TypeError(
                 f"The outcome {response!r} must be numeric, but its dtype is {series.dtype}. "
                 "lmer() fits a linear model for a numeric outcome; convert the column with "
-                "pandas.to_numeric, or use a generalised mixed model for a categorical outcome."
+                "pandas.to_numeric; for a binary (two-level) outcome use "
+                "glmer(formula, data, family='binomial')."
             )
     # Predictors: types first (clear errors before any computation).
     model_parts = [parsed.fixed, *(t.expr for t in parsed.random)]

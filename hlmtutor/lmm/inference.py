@@ -540,7 +540,7 @@ def predict(
     x = frame.fixed_matrix(newdata)
     values = x @ result.params.to_numpy()
     if re:
-        modes = result._modes
+        modes = result.re_modes
         for term, b in zip(result.reterms.terms, modes, strict=True):
             codes = frame.random_codes(term.raw_index, newdata)
             unseen = codes < 0

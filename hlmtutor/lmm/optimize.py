@@ -54,6 +54,7 @@ def nlopt_bobyqa(
     ftol_abs: float = 1e-8,
     xtol_rel: float = 1e-4,
     maxeval: int = 100000,
+    initial_step: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int, str]:
     """NLopt's BOBYQA: (best x, its value, evaluations, NLopt's result name).
 
@@ -83,6 +84,8 @@ def nlopt_bobyqa(
     opt.set_ftol_abs(ftol_abs)
     opt.set_xtol_rel(xtol_rel)
     opt.set_maxeval(maxeval)
+    if initial_step is not None:
+        opt.set_initial_step(np.asarray(initial_step, dtype=float).tolist())
     try:
         x = np.array(opt.optimize(np.asarray(start, dtype=float).tolist()))
         code = _NLOPT_MESSAGES.get(opt.last_optimize_result(), "NLopt stopped")

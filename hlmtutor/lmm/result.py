@@ -81,6 +81,10 @@ class LmerResult:
     reterms: ReTerms
     deviance_function: Deviance
     optimum: Optimum
+    prior_weights: np.ndarray | None = None  # lme4's weights= (None: all 1)
+    offset: np.ndarray | None = None  # offset() terms plus offset= (None: no offset)
+    weights_name: str | None = None  # what the summary prints on "Weights:"
+    offset_name: str | None = None  # and on " Offset:" (the offset= argument)
 
     # -- the fit ---------------------------------------------------------------------------
     @property
@@ -208,7 +212,7 @@ class LmerResult:
         dev = self.deviance_function
         sol = self._solution
         n = self.nobs
-        return float(sol.ldl2 + n * (1.0 + LOG_2PI + np.log(dev.pwrss(sol) / n)))
+        return float(sol.ldl2 + n * (1.0 + LOG_2PI + np.log(dev.pwrss(sol) / n)) - dev.log_weights)
 
     @property
     def df_resid(self) -> int:
@@ -334,8 +338,18 @@ class LmerResult:
 
     @cached_property
     @single_threaded
-    def _modes(self) -> list[np.ndarray]:
+    def re_modes(self) -> list[np.ndarray]:
+        """Conditional modes b per random-effects term (lme4's order), (l_k, q_k) each."""
         return self.deviance_function.modes(self._solution)
+
+    @property
+    def _modes(self) -> list[np.ndarray]:  # the old private name, kept for other branches
+        return self.re_modes
+
+    @property
+    def re_condvar(self) -> list[np.ndarray]:
+        """Conditional covariance blocks per term in units of sigma^2, (l_k, q_k, q_k) each."""
+        return self._cond_var
 
     @cached_property
     @single_threaded
@@ -381,8 +395,10 @@ class LmerResult:
 
     # -- fitted values and residuals -----------------------------------------------------------
     def fitted(self) -> pd.Series:
-        """Fitted values X beta + Z b (conditional on the random effects)."""
+        """Fitted values X beta + Z b (conditional on the random effects), plus the offset."""
         values = self.frame.X @ self.params.to_numpy()
+        if self.offset is not None:
+            values = values + self.offset
         for term, modes in zip(self.reterms.terms, self._modes, strict=True):
             values = values + np.sum(term.columns * modes[term.codes], axis=1)
         return pd.Series(values, index=self.data.index, name="fitted")
@@ -395,8 +411,10 @@ class LmerResult:
 
     @property
     def scaled_residuals(self) -> pd.Series:
-        """Min, 1Q, Median, 3Q, Max of resid / sigma (R's quantile type 7)."""
+        """Min, 1Q, Median, 3Q, Max of sqrt(w) resid / sigma (R's quantile type 7)."""
         scaled = self.resid().to_numpy() / self.sigma
+        if self.prior_weights is not None:
+            scaled = scaled * np.sqrt(self.prior_weights)
         values = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1.0])
         return pd.Series(values, index=["Min", "1Q", "Median", "3Q", "Max"], name="scaled")
 

@@ -38,6 +38,10 @@ def header_lines(result: LmerResult, data_name: str) -> list[str]:
     lines = title_lines(result.REML)
     lines += rp.cat_fill(["Formula:", *deparse(result.formula)]).splitlines()
     lines += rp.cat_fill(["   Data:", data_name]).splitlines()
+    if result.weights_name is not None:
+        lines.append(f"Weights: {result.weights_name}")
+    if result.offset_name is not None:
+        lines.append(f" Offset: {result.offset_name}")
     lines.append("")
     if result.REML:
         crit = rp.r_round(result.reml_criterion, 1)
@@ -90,7 +94,8 @@ def random_effects_lines(result: LmerResult) -> list[str]:
             for i in range(q):
                 cells[row + i] += [strings[i, j] if j < i else "" for j in range(width - 1)]
             row += q
-        cells[-1] += [""] * (width - 1)
+        for cells_row in cells:  # the Residual row (linear models) has no correlations
+            cells_row += [""] * (4 + width - 1 - len(cells_row))
         colnames += ["Corr"] + [""] * (width - 2)
     lines = ["Random effects:", *rp.print_matrix([""] * len(cells), colnames, cells, right=False)]
     return lines
