@@ -324,13 +324,6 @@ def _optimize(dev: GlmmDeviance, reterms, nagq: int, start, optimizer) -> GlmerO
     params, _, more, code2 = nlopt_bobyqa(
         dev, params0, lower, xtol_abs=0.0, ftol_abs=1e-10, xtol_rel=1e-9, initial_step=steps
     )
-    # A second run from there with small steps: BOBYQA's model of the first run is built on
-    # steps of SE size and can stop a little short of the optimum.
-    params, _, again, code2 = nlopt_bobyqa(
-        dev, params, lower, xtol_abs=0.0, ftol_abs=1e-11, xtol_rel=1e-10,
-        initial_step=steps * 0.01,
-    )  # fmt: skip
-    more += again
     return _finish(dev, params, nagq, lower_theta, theta_start, "bobyqa", code2, count + more)
 
 
@@ -359,14 +352,15 @@ def _finish(dev, params, nagq, lower_theta, theta_start, name, code, count) -> G
     grad, hess = deriv12(fn, params) if not singular or nagq != 0 else (None, None)
     if grad is not None and name != "none":
         # One Newton step on the interior parameters (the finite-difference derivatives
-        # are at hand): kept only when it lowers the criterion.
+        # are at hand): kept only when it lowers the criterion by more than 1e-7 (then the
+        # derivatives are taken again at the new point).
         free = ~((lower == 0) & (params < SINGULAR_TOL))
         try:
             step = np.zeros_like(params)
             step[free] = -np.linalg.solve(hess[np.ix_(free, free)], grad[free])
             trial = np.maximum(params + step, lower)
             value = fn(trial)
-            if value < fval - 1e-12:
+            if value < fval - 1e-7:
                 params, fval = trial, value
                 grad, hess = deriv12(fn, params)
         except np.linalg.LinAlgError:

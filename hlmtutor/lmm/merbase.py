@@ -63,7 +63,25 @@ class MerResult:
 
     @property
     def is_singular(self) -> bool:
-        """True when a random-effect variance is (near) zero: lme4's ``isSingular()``."""
+        """True when the fit is singular (on the boundary): lme4's ``isSingular()``.
+
+        A fit is singular when a random-effect variance is estimated as zero, or a correlation
+        of random effects as -1 or +1: some element of theta (the relative Cholesky factor)
+        whose lower bound is 0 ends below 1e-4, lme4's default tolerance. The fit then warns
+        "boundary (singular) fit" and ``messages`` holds that text.
+
+        It usually means the data hold too little information for the random part asked for
+        (too few groups, too little variation between them), not that the software failed.
+        What to do:
+
+        - Look at ``vc`` (or ``cov_re``): which variance is zero or which correlation is +-1.
+        - Simplify the random part: drop the correlation (``(1 + x || g)``), then the random
+          slope whose variance is zero; compare the fits with ``hlmtutor.anova(m0, m1)``.
+        - If the random part is what theory demands, keep it and report the fit as singular:
+          the fixed effects are still estimated, though their df and SEs lean on a variance of 0.
+
+        The book's glossary ("Singular fit") and chapter 9 show examples.
+        """
         lower = self.reterms.lower
         return bool(np.any(np.asarray(self.theta)[lower == 0] < SINGULAR_TOL))
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._blas import single_threaded
 from .deviance import LOG_2PI, Deviance, Solution
-from .optimize import SINGULAR_TOL, Optimum
-from .terms import ReTerm, ReTerms
+from .merbase import MerResult
+from .merbase import level_index as _level_index  # noqa: F401  (old name, other branches)
+from .optimize import Optimum
+from .terms import ReTerms
 
 if TYPE_CHECKING:  # pragma: no cover
     from .frame import ModelFrame
@@ -26,14 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LmerResult"]
 
 
-def _level_index(term: ReTerm) -> pd.Index:
-    """The levels as the data holds them (integers stay integers), so ``ranef`` lines up with
-    the data's own grouping column (``data[g].map(fit.ranef[g]["(Intercept)"])``)."""
-    return pd.Index(list(term.levels), name=term.factor_name)
-
-
 @dataclass(frozen=True, eq=False)
-class LmerResult:
+class LmerResult(MerResult):
     """A fitted linear mixed model (returned by :func:`hlmtutor.lmer`).
 
     Attributes follow lme4's accessors. ``ranef``, ``ranef_sd`` and ``coef`` are dicts keyed by
@@ -98,18 +94,6 @@ class LmerResult:
         )
 
     @property
-    def data(self) -> pd.DataFrame:
-        return self.frame.data
-
-    @property
-    def n_dropped(self) -> int:
-        return self.frame.n_dropped
-
-    @property
-    def lost_groups(self) -> dict:
-        return dict(self.frame.lost_groups)
-
-    @property
     def theta(self) -> np.ndarray:
         theta = self.optimum.theta.copy()
         theta.flags.writeable = False
@@ -154,30 +138,6 @@ class LmerResult:
             )
         return self.deviance_function(theta)
 
-    @property
-    def is_singular(self) -> bool:
-        """True when the fit is singular (on the boundary): lme4's ``isSingular()``.
-
-        A fit is singular when a random-effect variance is estimated as zero, or a correlation
-        of random effects as -1 or +1: some element of theta (the relative Cholesky factor)
-        whose lower bound is 0 ends below 1e-4, lme4's default tolerance. The fit then warns
-        "boundary (singular) fit" and ``messages`` holds that text.
-
-        It usually means the data hold too little information for the random part asked for
-        (too few groups, too little variation between them), not that the software failed.
-        What to do:
-
-        - Look at ``vc`` (or ``cov_re``): which variance is zero or which correlation is +-1.
-        - Simplify the random part: drop the correlation (``(1 + x || g)``), then the random
-          slope whose variance is zero; compare the fits with ``hlmtutor.anova(m0, m1)``.
-        - If the random part is what theory demands, keep it and report the fit as singular:
-          the fixed effects are still estimated, though their df and SEs lean on a variance of 0.
-
-        The book's glossary ("Singular fit") and chapter 9 show examples.
-        """
-        lower = self.reterms.lower
-        return bool(np.any(self.optimum.theta[lower == 0] < SINGULAR_TOL))
-
     def refit_ml(self) -> LmerResult:
         """The same model refitted by maximum likelihood (lme4's ``refitML``)."""
         if not self.REML:
@@ -190,11 +150,6 @@ class LmerResult:
     @property
     def nobs(self) -> int:
         return self.deviance_function.n
-
-    @property
-    def ngroups(self) -> dict[str, int]:
-        """Number of levels of each grouping factor (lme4's ``ngrps``)."""
-        return self.reterms.ngroups()
 
     @property
     def npar(self) -> int:
@@ -295,72 +250,6 @@ class LmerResult:
 
         return contrast_df(self, contrasts)
 
-    # -- random effects --------------------------------------------------------------------
-    @cached_property
-    def cov_re(self) -> dict[str, pd.DataFrame]:
-        """Covariance matrix of each term's random effects, sigma^2 T T' (lme4's VarCorr)."""
-        out = {}
-        for term in self.reterms.terms:
-            t = term.factor(self.optimum.theta)
-            values = self.sigma**2 * (t @ t.T)
-            out[term.name] = pd.DataFrame(
-                values, index=list(term.column_names), columns=list(term.column_names)
-            )
-        return out
-
-    @cached_property
-    def vc(self) -> pd.DataFrame:
-        """lme4's ``as.data.frame(VarCorr(m))``: grp, var1, var2, vcov, sdcor.
-
-        Per term the variances, then the covariances (``sdcor`` holds the correlation), then
-        the ``Residual`` row; ``var1``/``var2`` are "" where R has NA.
-        """
-        rows = []
-        for name, cov in self.cov_re.items():
-            values = cov.to_numpy()
-            sd = np.sqrt(np.diag(values))
-            names = list(cov.index)
-            for i, var in enumerate(names):
-                rows.append((name, var, "", values[i, i], sd[i]))
-            for j in range(len(names)):
-                for i in range(j + 1, len(names)):
-                    denom = sd[i] * sd[j]
-                    corr = values[i, j] / denom if denom > 0 else np.nan
-                    rows.append((name, names[j], names[i], values[i, j], corr))
-        rows.append(("Residual", "", "", self.sigma**2, self.sigma))
-        return pd.DataFrame(rows, columns=["grp", "var1", "var2", "vcov", "sdcor"])
-
-    @cached_property
-    def varcorr(self) -> pd.DataFrame:
-        """lme4's printed table of random effects: Groups, Name, Variance, Std.Dev., Corr...
-
-        Correlations with the second, third, ... effect of a term are in ``Corr 2``, ``Corr 3``.
-        """
-        width = max(len(c) for c in self.cov_re.values())
-        rows = []
-        for name, cov in self.cov_re.items():
-            values = cov.to_numpy()
-            sd = np.sqrt(np.diag(values))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                corr = values / np.outer(sd, sd)
-            for i, var in enumerate(cov.index):
-                row: dict[str, Any] = {
-                    "Groups": name if i == 0 else "",
-                    "Name": var,
-                    "Variance": values[i, i],
-                    "Std.Dev.": sd[i],
-                }
-                for j in range(width - 1):
-                    row["Corr" if j == 0 else f"Corr {j + 1}"] = corr[i, j] if j < i else np.nan
-                rows.append(row)
-        rows.append(
-            {"Groups": "Residual", "Name": "", "Variance": self.sigma**2, "Std.Dev.": self.sigma}
-        )
-        table = pd.DataFrame(rows)
-        if width == 1:
-            table["Corr"] = np.nan
-        return table
-
     @cached_property
     @single_threaded
     def re_modes(self) -> list[np.ndarray]:
@@ -380,43 +269,6 @@ class LmerResult:
     @single_threaded
     def _cond_var(self) -> list[np.ndarray]:
         return self.deviance_function.conditional_variances(self._solution)
-
-    def _by_factor(self, per_term: list[np.ndarray]) -> dict[str, pd.DataFrame]:
-        """Per grouping factor, the columns of all its terms side by side (lme4's list)."""
-        out: dict[str, pd.DataFrame] = {}
-        for term, values in zip(self.reterms.terms, per_term, strict=True):
-            table = pd.DataFrame(values, index=_level_index(term), columns=list(term.column_names))
-            name = term.factor_name
-            out[name] = pd.concat([out[name], table], axis=1) if name in out else table
-        return out
-
-    @property
-    def ranef(self) -> dict[str, pd.DataFrame]:
-        """Conditional modes per grouping factor, one row per level (lme4's ``ranef``)."""
-        return self._by_factor(self._modes)
-
-    @property
-    def ranef_sd(self) -> dict[str, pd.DataFrame]:
-        """Conditional SDs of the random effects (sqrt of lme4's ``condVar``), shaped as ranef."""
-        sds = [self.sigma * np.sqrt(np.diagonal(cond, axis1=1, axis2=2)) for cond in self._cond_var]
-        return self._by_factor(sds)
-
-    @property
-    def coef(self) -> dict[str, pd.DataFrame]:
-        """Per grouping factor, fixed effects plus that factor's random effects (lme4's ``coef``)."""
-        beta = self.params
-        out: dict[str, pd.DataFrame] = {}
-        for factor, effects in self.ranef.items():
-            table = pd.DataFrame(
-                np.tile(beta.to_numpy(), (len(effects), 1)), index=effects.index, columns=beta.index
-            )
-            for column in effects.columns:
-                if column in table.columns:
-                    table[column] = table[column] + effects[column]
-                else:
-                    table[column] = effects[column]
-            out[factor] = table
-        return out
 
     # -- fitted values and residuals -----------------------------------------------------------
     def fitted(self) -> pd.Series:

@@ -144,7 +144,7 @@ dump_glmer <- function(m, name) {
   wcsv(data.frame(term = rownames(ci), ci, check.names = FALSE), p("_confint_wald.csv"))
 }
 
-write_profile <- function(m, name) {
+write_profile <- function(m, name) {  # call last for m: see the end of the glmer part
   ci <- catch(confint(m, method = "profile", oldNames = TRUE))
   wcsv(data.frame(term = rownames(ci$value), ci$value, check.names = FALSE),
        paste0(name, "_confint_profile.csv"))
@@ -208,7 +208,6 @@ CB("cbpp_nagq0", "cbind(incidence, size - incidence) ~ factor(period) + (1 | her
 # the same model as cbind and as a proportion with weights = trials: one fit
 stopifnot(all.equal(logLik(cbpp_cbind), logLik(cbpp_prop), tolerance = 1e-6),
           all.equal(fixef(cbpp_cbind), fixef(cbpp_prop), tolerance = 1e-4))
-write_profile(cbpp_cbind, "cbpp_cbind")
 write_predict(cbpp_cbind, "cbpp_cbind", cbpp)
 write_predict(cbpp_prop, "cbpp_prop", cbpp)
 write_lrt("cbpp_null", "cbpp_cbind", "cbpp_lrt_anova.csv")
@@ -234,7 +233,6 @@ bacteria <- write_data(ba, "bacteria.csv", factors = c("y", "ID"))
 bacteria_agq <- fit_glmer("bacteria_agq", "y ~ trt + late + (1 | ID)", "bacteria",
                           "bacteria.csv", nAGQ = 12L)
 fit_glmer("bacteria_laplace", "y ~ trt + late + (1 | ID)", "bacteria", "bacteria.csv")
-write_profile(bacteria_agq, "bacteria_agq")
 
 # -- guImmun: 2,159 children of 1,595 mothers in 161 communities (mlmRev); nested ----------------
 gu <- mlmRev::guImmun[, c("kid", "mom", "comm", "immun", "kid2p", "mom25p", "ord", "ethn")]
@@ -315,7 +313,6 @@ mmmec_formula <- MM("mmmec_offset_formula",
 mmmec_arg <- MM("mmmec_offset_arg", "deaths ~ uvb + (1 | nation/region)",
                 offset = "log_expected")
 stopifnot(all.equal(logLik(mmmec_formula), logLik(mmmec_arg), tolerance = 1e-6))
-write_profile(mmmec_formula, "mmmec_offset_formula")
 # predict(newdata) uses offset() terms of the formula, but lme4 1.1-31 leaves out an offset =
 # argument on new data; so predictions on new data are written for the formula's offset only
 write_predict(mmmec_formula, "mmmec_offset_formula", Mmmec)
@@ -337,6 +334,13 @@ rates_fit <- fit_glmer("sim_rates", "events ~ x + offset(log(exposure)) + (1 + x
 write_predict(rates_fit, "sim_rates", rates)
 
 wcsv(index, "models.csv")
+
+# Profiles last: lme4's profile() leaves the fit's internal state (its pp and resp reference
+# objects) at the last profiled point, so predict(m, newdata) after it is not the fit's
+# prediction any more. Everything else of these fits was written above.
+for (name in c("cbpp_cbind", "bacteria_agq", "mmmec_offset_formula")) {
+  write_profile(fits[[name]], name)
+}
 
 # -- lmer with weights= and offsets ------------------------------------------------------------
 lmer_index <- data.frame()
