@@ -292,10 +292,9 @@ def _assert_ranef(result, name: str, rtol: float, atol_of_scale: float) -> None:
             table.index = [str(v) for v in table.index]
             assert sorted(table.index) == sorted(expected.index), (attr, factor)
             assert list(table.columns) == list(expected.columns), (attr, factor)
-            scale = np.abs(expected.to_numpy()).max()
-            _assert_close(
-                table.loc[expected.index], expected, rtol, atol_of_scale * scale, f"{attr} {factor}"
-            )
+            # + 1e-10: a singular fit's modes are all 0 in R, rounding noise (1e-15) in ours
+            atol = atol_of_scale * np.abs(expected.to_numpy()).max() + 1e-10
+            _assert_close(table.loc[expected.index], expected, rtol, atol, f"{attr} {factor}")
 
 
 @pytest.mark.parametrize("name", _names(CONVERGED))
