@@ -132,12 +132,17 @@ class BruteProfile:
             value_ = self.deviance(psi)
             return value_ if np.isfinite(value_) else 1e10
 
-        starts = [np.clip(self.hat[free], lower, upper)]
+        # the optimum, and the optimum with the other correlations 0 (a valid correlation matrix
+        # whatever the fixed value, where the optimum's may not be one)
+        starts = [
+            np.clip(self.hat[free], lower, upper),
+            np.where(lower == -1.0, 0.0, self.hat[free]),
+        ]
         for _ in range(n_random):
             starts.append(
                 np.where(
                     lower == -1.0,
-                    self.rng.uniform(-0.95, 0.95, len(free)),
+                    self.rng.uniform(-0.6, 0.6, len(free)),
                     self.hat[free] * np.exp(self.rng.normal(0, 1, len(free))) + 0.1,
                 )
             )

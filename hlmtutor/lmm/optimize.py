@@ -8,6 +8,14 @@ one-sided slope) and ``check.boundary`` (put parameters within 1e-5 of a bound o
 fits better), then ``checkConv``: a singular fit (a diagonal theta below 1e-4) skips the gradient
 check; otherwise the gradient scaled by the Cholesky factor of the finite-difference Hessian
 (``deriv12``, step 1e-4) must be below 0.002, and the Hessian must be positive definite.
+
+Beyond lme4 (issue 15): where lme4's run may have stopped short (its checks flag the fit, a
+parameter is on its bound, the random-effect columns are badly scaled, or the optimum lies on a
+ridge) two more runs in scaled coordinates follow, and their optimum replaces lme4's only when it
+is lower by more than ``POLISH_GAIN``; elsewhere lme4's point stands. A well-determined optimum
+then takes one Newton step on the check's own derivatives (on a singular fit, for the parameters
+off their bound), so that where BOBYQA stopped, which depends on the CPU's last bits, does not
+reach the printed digits.
 """
 
 from __future__ import annotations
@@ -330,6 +338,90 @@ def _needs_extra_runs(checks, stuck: list[int], scales: np.ndarray) -> bool:
     return bool(len(sizes)) and float(sizes.max() / sizes.min()) > SCALE_RATIO
 
 
+NEWTON_STEPS = 1  # from lme4's convergence check's derivatives: one evaluation more
+
+
+def _newton_polish(fn, theta, fval, lower, checks) -> tuple[np.ndarray, float, int]:
+    """Newton steps on lme4's finite-difference gradient and Hessian (``deriv12``, which the
+    convergence check has just computed) where the optimum is well determined: (theta, its
+    criterion, evaluations spent).
+
+    BOBYQA stops anywhere within its tolerances (xtol_rel = 1e-4) of the optimum, and where
+    exactly depends on the last bits of every evaluation, so on the CPU's BLAS kernel: printed
+    variances then differ in the 5th digit between machines. A well-conditioned optimum (the
+    checks passed, no bound, no ridge: the caller decided) is a point Newton's method converges
+    to from anywhere near it, whatever the last bits: the fit lands there on every CPU, within
+    lme4's tolerance of lme4's own point. A step that leaves the bounds or raises the criterion
+    beyond rounding is not taken. The convergence check reported stays lme4's (at BOBYQA's
+    stopping point, as lme4 reports it).
+    """
+    grad, hess = checks[3], checks[4]
+    evaluations = 0
+    for step_number in range(NEWTON_STEPS):
+        if step_number:  # derivatives at the new point
+            grad, hess = deriv12(fn, theta)
+            n = len(theta)
+            evaluations += 1 + 2 * n * n
+        if grad is None or hess is None or not np.all(np.isfinite(hess)):
+            break
+        if not np.all(np.isfinite(grad)):
+            break
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            break
+        trial = theta - step
+        if np.any(trial < lower):
+            break
+        value = fn(trial)
+        evaluations += 1
+        if not value <= fval + 1e-10 * max(1.0, abs(fval)):
+            break
+        theta, fval = trial, value
+        if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(theta)))):
+            break
+    return theta, fval, evaluations
+
+
+def _newton_off_bound(fn, theta, fval, lower):
+    """On a singular fit, Newton steps for the parameters not on their bound (those on it stay
+    at exactly 0), where their Hessian is well conditioned: the same point on every CPU."""
+    free = np.flatnonzero(theta != lower)
+    if len(free) == 0 or len(free) == len(theta):
+        return theta, fval, 0
+
+    def sub(x):
+        point = theta.copy()
+        point[free] = x
+        return fn(point)
+
+    x, value = theta[free].copy(), fval
+    sub_lower = lower[free]
+    evaluations = 0
+    for _ in range(NEWTON_STEPS):
+        grad, hess = deriv12(sub, x)
+        evaluations += 1 + 2 * len(x) ** 2
+        if not (np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))):
+            break
+        values = np.linalg.eigvalsh(hess)
+        if values.min() <= 0 or values.min() / values.max() < RIDGE_RATIO:
+            break
+        step = np.linalg.solve(hess, grad)
+        trial = x - step
+        if np.any(trial < sub_lower):
+            break
+        trial_value = sub(trial)
+        evaluations += 1
+        if not trial_value <= value + 1e-10 * max(1.0, abs(value)):
+            break
+        x, value = trial, trial_value
+        if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(x)))):
+            break
+    point = theta.copy()
+    point[free] = x
+    return point, value, evaluations
+
+
 def optimize_theta(
     fn: Callable[[np.ndarray], float],
     start: np.ndarray,
@@ -371,6 +463,12 @@ def optimize_theta(
         feval += more
         checks = check_convergence(fn, theta, lower)
         stuck = _stuck_on_bound(fn, theta, fval, lower)
+    else:
+        theta, fval, more = _newton_polish(fn, theta, fval, lower, checks)
+        feval += more
+    if checks[0] and not stuck:  # singular: the same, for the parameters off their bound
+        theta, fval, more = _newton_off_bound(fn, theta, fval, lower)
+        feval += more
     singular, converged, messages, grad, hess = checks
     if stuck:
         converged = False
