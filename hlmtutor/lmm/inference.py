@@ -427,6 +427,9 @@ def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.D
         except np.linalg.LinAlgError:
             return np.inf
 
+    is_correlation = lower_psi == -1.0
+    last: dict[int, np.ndarray] = {}  # per parameter, the others where the profile last was
+
     def profiled(j: int, value: float) -> float:
         free = [i for i in range(k) if i != j]
 
@@ -436,8 +439,13 @@ def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.D
             psi[j] = value
             return deviance_psi(psi)
 
-        start = np.clip(psi_hat[free], lower_psi[free] + 1e-8, upper_psi[free] - 1e-8)
-        best = _bounded_min(objective, start, lower_psi[free], upper_psi[free])
+        best_x, best = _profile_minimum(
+            objective,
+            _profile_starts(psi_hat[free], last.get(j), is_correlation[free]),
+            lower_psi[free],
+            upper_psi[free],
+        )
+        last[j] = best_x
         return best - base - cutoff
 
     rows = []
@@ -445,7 +453,8 @@ def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.D
         estimate = psi_hat[j]
         floor = lower_psi[j]
         ceiling = upper_psi[j]
-        rows.append(_roots(lambda v, j=j: profiled(j, v), estimate, floor, ceiling))
+        last.pop(j, None)
+        rows.append(_roots(lambda v, j=j: profiled(j, v), estimate, floor, ceiling, names[j]))
     p = dev.p
     y = ml.frame.y if ml.offset is None else ml.frame.y - ml.offset
     x = ml.frame.X
@@ -460,7 +469,7 @@ def _profile_intervals(result: LmerResult, level: float, names, columns) -> pd.D
             return best - base - cutoff
 
         estimate = float(ml.params.iloc[j])
-        rows.append(_roots(beta_excess, estimate, -np.inf, np.inf))
+        rows.append(_roots(beta_excess, estimate, -np.inf, np.inf, result.params.index[j]))
     index = names + list(result.params.index)
     return pd.DataFrame(rows, index=index, columns=columns)
 
@@ -485,42 +494,94 @@ def _psi_upper(result: LmerResult) -> list[float]:
 
 def _bounded_min(fn, start, lower, upper) -> float:
     """Minimum of fn by BOBYQA from start within bounds (nothing to minimise: fn(start))."""
+    return _bounded_argmin(fn, start, lower, upper)[1]
+
+
+def _bounded_argmin(fn, start, lower, upper) -> tuple[np.ndarray, float]:
     from .optimize import nlopt_bobyqa
 
     if len(start) == 0:
-        return float(fn(start))
-    _, value, _, _ = nlopt_bobyqa(
+        return np.asarray(start, dtype=float), float(fn(start))
+    x, value, _, _ = nlopt_bobyqa(
         fn, start, lower, upper, xtol_abs=1e-10, ftol_abs=1e-10, xtol_rel=0.0, maxeval=20000
     )
-    return value
+    return x, value
 
 
-def _roots(excess, estimate: float, floor: float, ceiling: float) -> tuple[float, float]:
+def _profile_starts(at_optimum, previous, is_correlation) -> list[np.ndarray]:
+    """Where to start minimising over the other parameters at one point of a profile.
+
+    From the optimum alone, BOBYQA stays on a bound it started on (a correlation of +-1 or an SD
+    of 0 in a singular fit) although the profile's minimum lies inside: the profile is then too
+    high and the interval too narrow (issue 15: an upper limit of 5.86 where the deviance there
+    is only 0.99 above its minimum). So also start from the other parameters' values at the
+    previous point of the same profile (the profile moves continuously) and from the optimum
+    with its correlations set to 0 and its SDs moved off 0; the lowest minimum counts.
+    """
+    starts = [at_optimum]
+    if previous is not None:
+        starts.append(previous)
+    inside = np.where(is_correlation, 0.0, np.maximum(at_optimum, 0.1 * np.max(at_optimum)))
+    starts.append(inside)
+    unique = []
+    for start in starts:
+        if not any(np.array_equal(start, u) for u in unique):
+            unique.append(start)
+    return unique
+
+
+def _profile_minimum(objective, starts, lower, upper) -> tuple[np.ndarray, float]:
+    best_x, best = starts[0], np.inf
+    for start in starts:
+        clipped = np.clip(start, lower + 1e-8, upper - 1e-8)
+        x, value = _bounded_argmin(objective, clipped, lower, upper)
+        if value < best:
+            best_x, best = x, value
+    return best_x, best
+
+
+def _roots(excess, estimate: float, floor: float, ceiling: float, name: str = "") -> tuple:
     """Where ``excess`` (profiled deviance - minimum - cutoff) crosses 0 below and above."""
     step = max(abs(estimate), 1e-3) * 0.5
     return (
-        _one_root(excess, estimate, -step, floor),
-        _one_root(excess, estimate, step, ceiling),
+        _one_root(excess, estimate, -step, floor, name),
+        _one_root(excess, estimate, step, ceiling, name),
     )
 
 
-def _one_root(excess, estimate: float, step: float, limit: float) -> float:
+GROWTH = 1.5  # each step outward this much longer than the last: a profile that dips is seen
+
+
+def _one_root(excess, estimate: float, step: float, limit: float, name: str = "") -> float:
+    """Walk outward from the estimate to the first point above the cut-off, then bisect.
+
+    The walk's steps grow by ``GROWTH`` (not doubling), so a profile that is flat or dips for a
+    while is followed to where it really crosses. A profile still below the cut-off at a finite
+    bound ends there (a correlation of +-1, an SD of 0); one still below it after 80 steps toward
+    an infinite bound (step sizes up to 1e14 times the first) is unbounded: a warning names the
+    parameter and the limit is +-inf.
+    """
     inside = estimate
-    for _ in range(60):
-        trial = estimate + step
+    for _ in range(80):
+        trial = inside + step
         if (step < 0 and trial <= limit) or (step > 0 and trial >= limit):
-            if np.isfinite(limit) and excess(limit) <= 0:
-                return float(limit)
-            trial = limit if np.isfinite(limit) else trial
             if np.isfinite(limit):
-                a, b = sorted((inside, trial))
+                if excess(limit) <= 0:
+                    return float(limit)
+                a, b = sorted((inside, limit))
                 return float(sopt.brentq(excess, a, b, xtol=1e-10))
         if excess(trial) > 0:
             a, b = sorted((inside, trial))
             return float(sopt.brentq(excess, a, b, xtol=1e-10))
         inside = trial
-        step *= 2
-    return float("nan")
+        step *= GROWTH
+    side = "upper" if step > 0 else "lower"
+    warn(
+        f"the profile of {name} stays below the cut-off as far as it was followed "
+        f"(to {inside:.6g}): its {side} confidence limit is unbounded, reported as "
+        f"{'inf' if step > 0 else '-inf'}"
+    )
+    return float(np.inf if step > 0 else -np.inf)
 
 
 # -- predictions ------------------------------------------------------------------------------------

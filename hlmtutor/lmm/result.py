@@ -414,7 +414,13 @@ class LmerResult(MerResult):
         The profile uses the ML deviance (a REML fit is refitted by ML), as lme4's
         ``profile()``: the interval holds the values whose profiled deviance exceeds the
         minimum by at most ``qchisq(level, 1)``. lme4 interpolates its profile with splines,
-        so its limits can differ from these roots in the fourth digit.
+        so its limits can differ from these roots in the fourth digit. Each limit is the first
+        crossing of that cut-off walking outward from the estimate; at every point the other
+        parameters are minimised from several starts (the optimum, the profile's previous
+        point, the optimum with correlations 0), so a singular fit's profile is not held on a
+        bound. A profile still below the cut-off at a parameter's bound ends there (a
+        correlation of +-1, an SD of 0); one that never crosses toward an infinite bound gives
+        ``inf`` (``-inf``) with a warning naming the parameter.
         """
         from .inference import confint
 
