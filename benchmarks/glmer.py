@@ -164,7 +164,7 @@ def rows() -> list[tuple]:
     return [
         ("binomial, random intercept: 20,000 rows, 1,000 groups", "y ~ x + (1 | g)", intercept,
          "binomial", ("y ~ x", {"g": "0 + C(g)"})),
-        ("binomial, random slope (1 + x | g): 20,000 rows, 1,000 groups", "y ~ x + (1 + x | g)",
+        ("binomial, random slope (1 + x \\| g): 20,000 rows, 1,000 groups", "y ~ x + (1 + x | g)",
          slope, "binomial", ("y ~ x", {"g": "0 + C(g)", "g_x": "0 + C(g):x"})),
         (f"binomial, crossed: 300 people x 24 items ({len(crossed):,} rows)",
          "y ~ x + (1 | person) + (1 | item)", crossed, "binomial",

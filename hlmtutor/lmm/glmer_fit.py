@@ -381,7 +381,8 @@ def _finish(dev, params, nagq, lower_theta, theta_start, name, code, count) -> G
             pass
     messages, converged = [], True
     if singular:
-        messages.append(SINGULAR_MESSAGE)
+        # lme4's words, pointing to the Python help of the glmer result (R's help is no use here)
+        messages.append(SINGULAR_MESSAGE.replace("LmerResult", "GlmerResult"))
     elif grad is not None:
         try:
             scaled = np.linalg.solve(np.linalg.cholesky(hess).T, grad)
