@@ -53,6 +53,32 @@ def sdcor_from_theta(reterms: ReTerms, theta: np.ndarray) -> np.ndarray:
     element of T the result holds ``sqrt(Sigma_ii)``, and where it holds ``T_ij`` (i > j)
     the correlation ``Sigma_ij / (sd_i sd_j)`` (0 where an SD is 0). This is the order of
     lme4's profile parameters ``.sig01``, ``.sig02``, ... (sd, cor, sd for ``(1 + x | g)``).
+
+    Parameters
+    ----------
+    reterms : ReTerms
+        The random-effects terms (theta's layout).
+    theta : numpy.ndarray
+        Relative covariance factors, lme4's order.
+
+    Returns
+    -------
+    numpy.ndarray
+        SDs and correlations, one per element of theta.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from hlmtutor.lmm.frame import model_frame
+    >>> from hlmtutor.lmm.terms import build_terms
+    >>> data = pd.DataFrame({"y": [1.0, 2, 3, 4, 5, 6], "x": [0.0, 1, 2, 0, 1, 3],
+    ...                      "g": ["a", "a", "a", "b", "b", "b"]})
+    >>> terms = build_terms(model_frame("y ~ x + (1 + x | g)", data).random, ["1 + x | g"])
+    >>> sdcor = sdcor_from_theta(terms, np.array([3.0, 4.0, 0.0]))
+    >>> sdcor.round(6).tolist()  # sd 3, corr 1 (T's second row is (4, 0)), sd 4
+    [3.0, 1.0, 4.0]
+    >>> theta_from_sdcor(terms, sdcor).round(6).tolist()
+    [3.0, 4.0, 0.0]
     """
     theta = np.asarray(theta, dtype=float)
     out = np.empty(reterms.n_theta)
@@ -71,7 +97,7 @@ def sdcor_from_theta(reterms: ReTerms, theta: np.ndarray) -> np.ndarray:
 def theta_from_sdcor(reterms: ReTerms, sdcor: np.ndarray) -> np.ndarray | None:
     """The inverse of :func:`sdcor_from_theta`: ``T = D C`` with D the SDs and C the Cholesky
     factor of the correlation matrix (diagonal >= 0). None where the correlations of a term do
-    not form a positive semidefinite matrix."""
+    not form a positive semidefinite matrix (see :func:`sdcor_from_theta` for an example)."""
     sdcor = np.asarray(sdcor, dtype=float)
     theta = np.empty(reterms.n_theta)
     for term in reterms.terms:

@@ -368,7 +368,10 @@ class GlmerResult(MerResult):
         return pd.DataFrame(out, index=self.row_index)
 
     def confint(self, level: float = 0.95, method: str = "Wald") -> pd.DataFrame:
-        """Wald intervals for the fixed effects (rows .sig01... are NaN, as lme4's Wald)."""
+        """lme4's ``confint(m, method = "Wald" | "profile")``: Wald intervals for the fixed
+        effects (rows .sig01... NaN, as lme4's), or likelihood-profile intervals for every
+        parameter (.sig01...: the random effects' SDs and correlations; see
+        :func:`hlmtutor.lmm.glmer_inference.profile_confint`)."""
         from .glmer_inference import confint
 
         return confint(self, level, method)
