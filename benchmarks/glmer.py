@@ -9,7 +9,9 @@ two-stage optimizer) and needs Rscript with lme4 (blank otherwise). The statsmod
 ``BinomialBayesMixedGLM`` / ``PoissonBayesMixedGLM`` ``.fit_vb()``: a variational approximation,
 not the same estimator (no likelihood, no p-values), shown as the Python alternative there is;
 it takes independent variance components only (the random slope row fits intercept and slope
-uncorrelated) and no offset. It is timed once (it takes minutes where glmer takes seconds).
+uncorrelated) and no offset. It is timed once (it takes minutes where glmer takes seconds);
+``--no-statsmodels`` leaves that column out, ``--only WORD`` times only the rows whose label
+contains WORD (e.g. ``--only crossed``).
 Target (issue 14): hlmtutor / lme4 at most 1/2 on every row.
 """
 
@@ -176,14 +178,21 @@ def rows() -> list[tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    repeats = parser.parse_args().repeats
+    parser.add_argument("--no-statsmodels", action="store_true", help="skip statsmodels")
+    parser.add_argument("--only", default="", help="time only rows whose label has this")
+    args = parser.parse_args()
+    repeats = args.repeats
     print("| model | hlmtutor | lme4::glmer | ratio | statsmodels BayesMixedGLM fit_vb |")
     print("|---|---|---|---|---|")
     for label, formula, data, family, sm in rows():
+        if args.only not in label:
+            continue
         ours = time_hlmtutor(formula, data, family, repeats)
         theirs = time_lme4(formula, data, family, repeats)
-        if isinstance(sm, str):
-            sm_time: float | str = sm
+        if args.no_statsmodels:
+            sm_time: float | str = "not run (--no-statsmodels)"
+        elif isinstance(sm, str):
+            sm_time = sm
         else:
             sm_time = time_statsmodels(sm[0], sm[1], data, family, repeats=1)
         print(f"| {label} | {fmt(ours)} | {fmt(theirs)} | {ratio(ours, theirs)} | {fmt(sm_time)} |")

@@ -218,6 +218,97 @@ def test_simulate_is_seeded_and_shaped(base_fit):
     assert set(np.unique(a.to_numpy())) <= {0.0, 1.0}
 
 
+def _cbind_data(seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(15), 4)
+    trials = rng.integers(5, 30, 60)
+    successes = rng.binomial(trials, 1 / (1 + np.exp(-(rng.normal(0, 0.8, 15)[g] - 1))))
+    data = pd.DataFrame({"s": successes, "n": trials, "g": g, "p": successes / trials})
+    data["f"] = data["n"] - data["s"]
+    return data
+
+
+def _expected_inverse_logit(eta: np.ndarray, sd: float) -> np.ndarray:
+    """E[1 / (1 + exp(-(eta + sd Z)))], Z ~ N(0, 1), by 60-point Gauss-Hermite quadrature."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    weights = weights / weights.sum()
+    return (1 / (1 + np.exp(-(eta[:, None] + sd * nodes[None, :])))) @ weights
+
+
+def test_simulate_returns_each_binomial_response_form_as_lme4():
+    """lme4's simulate(): cbind -> successes and failures per simulation; proportion with
+    weights -> proportions; a two-level factor -> that factor; a logical -> logicals."""
+    data = _cbind_data()
+    cb = _fit("cbind(s, n - s) ~ 1 + (1 | g)", data)
+    sims = cb.simulate(2, seed=11)
+    assert list(sims.columns) == [("sim_1", "s"), ("sim_1", "n - s"), ("sim_2", "s"),
+                                  ("sim_2", "n - s")]  # fmt: skip
+    for k in ("sim_1", "sim_2"):
+        np.testing.assert_array_equal(sims[(k, "s")] + sims[(k, "n - s")], data["n"])
+        assert (sims[(k, "s")] >= 0).all()
+    prop = _fit("p ~ 1 + (1 | g)", data, weights=data["n"]).simulate(2, seed=11)
+    assert list(prop.columns) == ["sim_1", "sim_2"]
+    # the same draws as the cbind fit's (one fit, one seed), as proportions of the trials
+    np.testing.assert_allclose(prop["sim_1"] * data["n"], sims[("sim_1", "s")], atol=1e-9)
+    binary = _binary()
+    text = binary.assign(y=np.where(binary["y"] == 1, "yes", "no"))
+    factor = _fit("y ~ x + (1 | g)", text).simulate(2, seed=5)
+    assert isinstance(factor["sim_1"].dtype, pd.CategoricalDtype)
+    assert list(factor["sim_1"].cat.categories) == ["no", "yes"]
+    logical = _fit("y ~ x + (1 | g)", binary.assign(y=binary["y"].astype(bool))).simulate(1, 5)
+    assert logical["sim_1"].dtype == bool
+    # one fit, one seed: the same draws whatever form the 0/1 response had
+    numeric = _fit("y ~ x + (1 | g)", binary).simulate(2, seed=5)
+    np.testing.assert_array_equal(numeric["sim_2"], (factor["sim_2"] == "yes").astype(float))
+    with pytest.raises(ValueError, match="nsim"):
+        cb.simulate(0)
+
+
+def test_simulated_binomial_counts_have_the_models_mean_and_group_correlation():
+    """Monte Carlo (seeded, 4,000 draws): each row's mean number of successes is n_i E[p_i]
+    with p_i = logit^-1(b0 + sd Z) (the random effect drawn anew in each simulation), and
+    two rows of one herd covary through their shared random effect while rows of different
+    groups do not."""
+    data = _cbind_data()
+    fit = _fit("cbind(s, n - s) ~ 1 + (1 | g)", data)
+    nsim = 4000
+    sims = fit.simulate(nsim, seed=2026)
+    successes = sims.xs("s", axis=1, level=1).to_numpy()  # rows x simulations
+    sd = float(fit.theta[0])
+    eta = np.full(len(data), float(fit.params.iloc[0]))
+    expected = data["n"].to_numpy() * _expected_inverse_logit(eta, sd)
+    spread = successes.std(axis=1, ddof=1) / np.sqrt(nsim)
+    z = (successes.mean(axis=1) - expected) / spread
+    assert np.max(np.abs(z)) < 4.5
+    # the covariance of two rows of a group is that of n_i p and n_j p with p shared:
+    # n_i n_j Var(p), Var(p) = E[p^2] - E[p]^2 (by quadrature); of two groups, 0
+    nodes, weights = np.polynomial.hermite_e.hermegauss(60)
+    weights = weights / weights.sum()
+    p = 1 / (1 + np.exp(-(eta[0] + sd * nodes)))
+    var_p = weights @ p**2 - (weights @ p) ** 2
+    same = np.cov(successes[0], successes[1])[0, 1] / (data["n"][0] * data["n"][1])
+    other = np.cov(successes[0], successes[4])[0, 1] / (data["n"][0] * data["n"][4])
+    assert same == pytest.approx(var_p, rel=0.15)
+    assert abs(other) < 0.25 * var_p
+
+
+def test_simulated_poisson_counts_have_the_lognormal_mixture_moments():
+    """Poisson with a random intercept: E[y_i] = exp(eta_i + sd^2 / 2) and
+    Var[y_i] = E[y_i] + E[y_i]^2 (exp(sd^2) - 1), checked on 4,000 seeded draws."""
+    data = _counts()
+    fit = _fit("y ~ x + offset(log(exposure)) + (1 | g)", data, family="poisson")
+    nsim = 4000
+    sims = fit.simulate(nsim, seed=99).to_numpy()
+    sd = float(fit.theta[0])
+    eta = fit.predict(re_form="NA").to_numpy()
+    mean = np.exp(eta + sd**2 / 2)
+    var = mean + mean**2 * np.expm1(sd**2)
+    z = (sims.mean(axis=1) - mean) / np.sqrt(var / nsim)
+    assert np.max(np.abs(z)) < 4.5
+    np.testing.assert_allclose(sims.var(axis=1, ddof=1), var, rtol=0.3)
+    assert np.mean(sims.var(axis=1, ddof=1) / var) == pytest.approx(1.0, abs=0.05)
+
+
 def test_overdispersion_is_a_poisson_diagnostic(base_fit):
     fit = _fit("y ~ x + (1 | g)", _counts(), family="poisson")
     table = fit.overdispersion
@@ -243,8 +334,32 @@ def test_profile_confint_brackets_the_estimate_and_is_refused_where_not_implemen
     assert (table["2.5 %"].to_numpy() < estimates).all()
     assert (estimates < table["97.5 %"].to_numpy()).all()
     crude = _fit("y ~ 1 + (1 | g)", binary, nAGQ=0)
-    with pytest.raises(NotImplementedError, match="Wald"):
+    with pytest.raises(NotImplementedError, match="nAGQ=1 or use method='Wald'"):
         crude.confint(method="profile")
+
+
+def test_profile_parameters_are_lme4s_sds_and_correlations(binary):
+    """theta <-> (sd, cor) in theta's layout (lme4's profile parameters .sig01 ...): for
+    (1 + x + z | g), sd1, cor21, cor31, sd2, cor32, sd3, and back to the same theta."""
+    from hlmtutor.lmm.glmer_inference import sdcor_from_theta, theta_from_sdcor
+
+    data = binary.assign(z=np.random.default_rng(4).normal(size=len(binary)))
+    frame = model_frame("y ~ 1 + (1 + x + z | g)", data)
+    terms = build_terms(frame.random, ["1 + x + z | g"])
+    theta = np.array([0.9, -0.3, 0.2, 0.5, 0.1, 0.4])
+    t = np.array([[0.9, 0, 0], [-0.3, 0.5, 0], [0.2, 0.1, 0.4]])
+    cov = t @ t.T
+    sd = np.sqrt(np.diag(cov))
+    expected = [sd[0], cov[1, 0] / (sd[0] * sd[1]), cov[2, 0] / (sd[0] * sd[2]), sd[1],
+                cov[2, 1] / (sd[1] * sd[2]), sd[2]]  # fmt: skip
+    sdcor = sdcor_from_theta(terms, theta)
+    np.testing.assert_allclose(sdcor, expected, rtol=1e-12)
+    np.testing.assert_allclose(theta_from_sdcor(terms, sdcor), theta, rtol=1e-12, atol=1e-15)
+    # correlations that no covariance matrix has: refused (the profile's deviance is +inf)
+    assert theta_from_sdcor(terms, np.r_[1.0, 0.99, -0.99, 1.0, 0.99, 1.0]) is None
+    # a correlation of 1 is a valid (singular) covariance
+    back = theta_from_sdcor(terms, np.r_[1.0, 1.0, 0.0, 2.0, 0.0, 1.0])
+    np.testing.assert_allclose(sdcor_from_theta(terms, back)[:3], [1.0, 1.0, 0.0], atol=1e-12)
 
 
 # -- lmer on binary outcomes, and the seams ---------------------------------------------------------

@@ -237,3 +237,24 @@ def test_rows_with_a_missing_weight_are_dropped_as_lme4_drops_them():
         result = lmer("Reaction ~ Days + (1 | Subject)", data, weights=w)
     assert result.nobs == len(data) - 1
     assert result.n_dropped == 1
+
+
+PREDICTED = [name for name in MODELS.index if (REF / f"{name}_predict.csv").exists()]
+
+
+@pytest.mark.parametrize("name", PREDICTED)
+def test_predictions_add_offsets_as_lme4(name):
+    """predict(m, re.form = NA) on the fit's rows adds every offset (the formula's and
+    offset ='s, lme4's model.offset); predict(m, newdata, re.form = NULL / NA) adds the
+    formula's offset() terms only (lme4 leaves an offset = argument out on new data)."""
+    result = fit(name)
+    fixed = _ref(f"{name}_predict_fixed.csv")["fixed"].to_numpy(float)
+    np.testing.assert_allclose(result.predict(re=False).to_numpy(), fixed, rtol=EST_RTOL)
+    newdata = _ref(f"{name}_newdata.csv")
+    ref = _ref(f"{name}_predict.csv")
+    np.testing.assert_allclose(
+        result.predict(newdata).to_numpy(), ref["with_re"].to_numpy(float), rtol=EST_RTOL
+    )
+    np.testing.assert_allclose(
+        result.predict(newdata, re=False).to_numpy(), ref["fixed"].to_numpy(float), rtol=EST_RTOL
+    )

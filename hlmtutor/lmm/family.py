@@ -85,6 +85,10 @@ class Family:
     def dev_resids(self, y: np.ndarray, mu: np.ndarray, wt: np.ndarray) -> np.ndarray:
         """Squared deviance residuals (R's ``family()$dev.resids``)."""
         if self.name == "binomial":
+            if np.all((y == 0.0) | (y == 1.0)):
+                # 0/1 outcomes: one of the two terms is 0, the other -log of mu or of 1 - mu
+                # (one logarithm per row instead of two, in every PIRLS step)
+                return -2.0 * wt * np.log(np.where(y > 0.0, mu, 1.0 - mu))
             return 2.0 * wt * (_ylogy(y, mu) + _ylogy(1.0 - y, 1.0 - mu))
         return 2.0 * wt * (_ylogy(y, mu) - (y - mu))
 

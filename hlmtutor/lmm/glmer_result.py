@@ -69,6 +69,10 @@ class GlmerResult(MerResult):
     fit_messages: tuple[str, ...] = ()
     weights_name: str | None = None  # what lme4's summary prints as "Weights:"
     offset_name: str | None = None  # and as "Offset:" (the offset= argument)
+    # How the response was given, for simulate(): "cbind" (labels: successes' and failures'
+    # expressions), "factor" (labels: failure and success levels), "bool" or "numeric"
+    response_kind: str = "numeric"
+    response_labels: tuple = ()
 
     has_residual = False
     sigma = 1.0
@@ -260,12 +264,9 @@ class GlmerResult(MerResult):
                 eta = self._state.eta
             values = pd.Series(eta, index=self.row_index)
         else:
+            # X beta (+ Z b) plus the formula's offset() terms on the new rows (lme4 leaves
+            # out an offset= argument there)
             values = linear_predict(self, newdata, with_re, allow_new_levels)
-            from .response import expression_values, take_offsets
-
-            _, offs = take_offsets(self.formula.split("~", 1)[1])
-            for expression in offs:
-                values = values + expression_values(expression, newdata).to_numpy(dtype=float)
         if type == "response":
             values = pd.Series(self.family_object.linkinv(values.to_numpy()), index=values.index)
         return values.rename("predicted")
@@ -313,27 +314,64 @@ class GlmerResult(MerResult):
         )
 
     def simulate(self, nsim: int = 1, seed: int | None = None) -> pd.DataFrame:
-        """Responses drawn from the fitted model: new random effects u ~ N(0, I), then y
-        given mu (lme4's ``simulate(m, nsim, seed)``, new draws of the random effects).
-        Binomial responses are proportions (successes / trials) as lme4 returns for weights."""
+        """Responses drawn from the fitted model, as lme4's ``simulate(m, nsim, seed)``.
+
+        Each simulation draws new spherical random effects ``u ~ N(0, I)`` (so
+        ``b = Lambda u ~ N(0, Sigma)``), forms ``mu = g^-1(offset + X beta + Z b)`` and draws
+        the response given mu: Poisson counts, or binomial successes out of the prior
+        weights' trials (``a_i``: the trials of a cbind or proportion response, 1 for 0/1).
+
+        Parameters
+        ----------
+        nsim : int, default 1
+        seed : int, optional
+            Seeds NumPy's generator (the draws are not R's).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per fitted observation (the fit's index) and, per simulation ``sim_k``,
+            what lme4 returns for the response's form: for ``cbind(s, f)`` two columns
+            ``(sim_k, s)`` and ``(sim_k, f)`` (successes, trials - successes; a column
+            MultiIndex); for a two-level text or categorical response a categorical column
+            with the response's levels; for a boolean response booleans; otherwise numbers
+            (0/1 draws, proportions for a proportion response, counts for Poisson).
+        """
+        if not isinstance(nsim, int | np.integer) or nsim < 1:
+            raise ValueError(f"nsim must be a whole number >= 1, not {nsim!r}.")
         rng = np.random.default_rng(seed)
         dev = self.deviance_function
         fixed = self.frame.X @ self.params.to_numpy() + dev.offset
+        trials = np.round(dev.prior_weights).astype(np.int64)
         out = {}
-        trials = np.round(dev.prior_weights).astype(int)
         for k in range(nsim):
             u = rng.standard_normal(self.reterms.n_random)
-            eta = fixed + dev.z_lambda_u(np.asarray(self.theta), u)
-            mu = self.family_object.linkinv(eta)
+            mu = self.family_object.linkinv(fixed + dev.z_lambda_u(np.asarray(self.theta), u))
+            name = f"sim_{k + 1}"
             if self.family == "poisson":
-                draw = rng.poisson(mu).astype(float)
+                out[name] = rng.poisson(mu).astype(float)
+                continue
+            # a factor or logical response is one trial per row, whatever its weights
+            size = trials if self.response_kind in ("cbind", "numeric") else 1
+            successes = rng.binomial(size, np.clip(mu, 0.0, 1.0))
+            if self.response_kind == "cbind":
+                s_name, f_name = self.response_labels
+                out[(name, s_name)] = successes.astype(float)
+                out[(name, f_name)] = (size - successes).astype(float)
+            elif self.response_kind == "factor":
+                levels = list(self.response_labels)
+                out[name] = pd.Categorical.from_codes(successes.astype(int), categories=levels)
+            elif self.response_kind == "bool":
+                out[name] = successes.astype(bool)
             else:
-                draw = rng.binomial(trials, mu) / np.maximum(trials, 1)
-            out[f"sim_{k + 1}"] = draw
+                out[name] = successes / np.maximum(trials, 1)
         return pd.DataFrame(out, index=self.row_index)
 
     def confint(self, level: float = 0.95, method: str = "Wald") -> pd.DataFrame:
-        """Wald intervals for the fixed effects (rows .sig01... are NaN, as lme4's Wald)."""
+        """lme4's ``confint(m, method = "Wald" | "profile")``: Wald intervals for the fixed
+        effects (rows .sig01... NaN, as lme4's), or likelihood-profile intervals for every
+        parameter (.sig01...: the random effects' SDs and correlations; see
+        :func:`hlmtutor.lmm.glmer_inference.profile_confint`)."""
         from .glmer_inference import confint
 
         return confint(self, level, method)

@@ -22,6 +22,7 @@ from scipy import stats
 from .. import _satterthwaite as sat
 from ._blas import single_threaded
 from ._warn import warn
+from .response import formula_offsets
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result import LmerResult
@@ -597,13 +598,13 @@ def predict(
         if re:
             values = result.fitted().to_numpy()
         else:
-            values = result.frame.X @ result.params.to_numpy()
+            values = result.frame.X @ result.params.to_numpy() + _fit_offset(result)
         return pd.Series(values, index=result.data.index, name="predicted")
     if not isinstance(newdata, pd.DataFrame):
         raise TypeError(f"newdata must be a pandas DataFrame, not {type(newdata).__name__}.")
     frame = result.frame
     x = frame.fixed_matrix(newdata)
-    values = x @ result.params.to_numpy()
+    values = x @ result.params.to_numpy() + formula_offsets(result.formula, newdata)
     if re:
         modes = result.re_modes
         for term, b in zip(result.reterms.terms, modes, strict=True):
@@ -622,6 +623,11 @@ def predict(
             effect = np.where(unseen[:, None], 0.0, b[np.where(unseen, 0, codes)])
             values = values + np.sum(z * effect, axis=1)
     return pd.Series(values, index=newdata.index, name="predicted")
+
+
+def _fit_offset(result: LmerResult) -> np.ndarray | float:
+    """The fit's offset (offset() terms and offset=) on its rows, as lme4's model.offset."""
+    return 0.0 if result.offset is None else result.offset
 
 
 def _factor_columns(frame, raw_index: int) -> tuple[str, ...]:

@@ -14,7 +14,14 @@ import pandas as pd
 
 from .formula import evaluate
 
-__all__ = ["split_top", "take_offsets", "expression_values", "row_values", "argument_name"]
+__all__ = [
+    "split_top",
+    "take_offsets",
+    "expression_values",
+    "row_values",
+    "argument_name",
+    "formula_offsets",
+]
 
 
 def split_top(text: str, sep: str) -> list[str]:
@@ -41,6 +48,19 @@ def take_offsets(rhs: str) -> tuple[str, list[str]]:
         else:
             kept.append(piece)
     return "+".join(kept), offsets
+
+
+def formula_offsets(formula: str, data: pd.DataFrame) -> np.ndarray:
+    """The sum of the formula's ``offset(expr)`` terms on the rows of ``data`` (0 without any).
+
+    What lme4's ``predict(m, newdata)`` adds to ``X beta``: the formula's offsets evaluated on
+    the new rows, but not an ``offset =`` argument (documented in ``?predict.merMod``).
+    """
+    _, expressions = take_offsets(split_top(formula, "~")[-1])
+    total = np.zeros(len(data))
+    for expression in expressions:
+        total = total + expression_values(expression, data).to_numpy(dtype=float)
+    return total
 
 
 def expression_values(expression: str, data: pd.DataFrame) -> pd.Series:

@@ -338,7 +338,8 @@ wcsv(index, "models.csv")
 # Profiles last: lme4's profile() leaves the fit's internal state (its pp and resp reference
 # objects) at the last profiled point, so predict(m, newdata) after it is not the fit's
 # prediction any more. Everything else of these fits was written above.
-for (name in c("cbpp_cbind", "bacteria_agq", "mmmec_offset_formula")) {
+# sim_rates: a vector-valued term (1 + x | clinic), profiled over its SDs and correlation
+for (name in c("cbpp_cbind", "bacteria_agq", "mmmec_offset_formula", "sim_rates")) {
   write_profile(fits[[name]], name)
 }
 
@@ -374,6 +375,21 @@ fit_lmer <- function(name, formula, data_name, data_file, REML = TRUE, weights =
   invisible(m)
 }
 
+# predictions of an lmer fit: on its own rows without random effects (re.form = NA: X beta plus
+# every offset, the formula's and offset ='s), and on three of its rows as newdata with and
+# without random effects (there lme4 adds the formula's offset() terms only)
+write_lmer_predict <- function(m, name, data) {
+  file <- paste0(name, "_newdata.csv")
+  wcsv(data[c(1, nrow(data) %/% 2, nrow(data)), , drop = FALSE], file)
+  nd <- read.csv(file.path(out, file), stringsAsFactors = FALSE)
+  wcsv(data.frame(row = seq_len(nobs(m)), fixed = unname(predict(m, re.form = NA))),
+       paste0(name, "_predict_fixed.csv"))
+  wcsv(data.frame(row = seq_len(nrow(nd)),
+                  with_re = unname(predict(m, newdata = nd, re.form = NULL)),
+                  fixed = unname(predict(m, newdata = nd, re.form = NA))),
+       paste0(name, "_predict.csv"))
+}
+
 set.seed(20261210)
 ss <- lme4::sleepstudy
 ss$w <- sample(1:4, nrow(ss), replace = TRUE)     # e.g. each reaction time a mean of w trials
@@ -383,9 +399,13 @@ sleepstudy <- write_data(ss, "sleepstudy.csv", factors = "Subject")
 SL <- function(name, formula, ...) fit_lmer(name, formula, "sleepstudy", "sleepstudy.csv", ...)
 SL("lmer_weights", "Reaction ~ Days + (Days | Subject)", weights = "w")
 SL("lmer_weights_ml", "Reaction ~ Days + (Days | Subject)", REML = FALSE, weights = "w_frac")
-SL("lmer_offset_formula", "Reaction ~ Days + offset(base) + (1 | Subject)")
-SL("lmer_offset_arg", "Reaction ~ Days + (1 | Subject)", offset = "base")
-SL("lmer_weights_offset", "Reaction ~ Days + offset(base) + (Days | Subject)", weights = "w")
+lmer_offset_formula <- SL("lmer_offset_formula", "Reaction ~ Days + offset(base) + (1 | Subject)")
+lmer_offset_arg <- SL("lmer_offset_arg", "Reaction ~ Days + (1 | Subject)", offset = "base")
+lmer_weights_offset <- SL("lmer_weights_offset",
+                          "Reaction ~ Days + offset(base) + (Days | Subject)", weights = "w")
+write_lmer_predict(lmer_offset_formula, "lmer_offset_formula", sleepstudy)
+write_lmer_predict(lmer_offset_arg, "lmer_offset_arg", sleepstudy)
+write_lmer_predict(lmer_weights_offset, "lmer_weights_offset", sleepstudy)
 pen <- lme4::Penicillin
 set.seed(20261211)
 pen$reps <- sample(1:3, nrow(pen), replace = TRUE)
