@@ -178,11 +178,29 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _run_assignment(args: argparse.Namespace) -> int:
-    from .course.instructor import ANSWER_KEY_FILE, read_roster, write_assignments
+INSTRUCTOR_MISSING = (
+    "the instructor's tools are a separate install, hlmtutor-instructor, which this Python "
+    "lacks: from a clone of the hlmtutor repository, pip install ./instructor (students need "
+    "only hlmtutor)"
+)
 
-    roster = read_roster(args.students)
-    key = write_assignments(
+
+def _instructor():
+    """The instructor's module, or an ImportError that says how to install it."""
+    try:
+        from hlmtutor_instructor import instructor
+    except ImportError as error:
+        if error.name is not None and error.name.startswith("hlmtutor_instructor"):
+            raise ImportError(INSTRUCTOR_MISSING) from error
+        raise
+    return instructor
+
+
+def _run_assignment(args: argparse.Namespace) -> int:
+    instructor = _instructor()
+
+    roster = instructor.read_roster(args.students)
+    key = instructor.write_assignments(
         roster,
         args.out,
         args.assignments,
@@ -191,7 +209,7 @@ def _run_assignment(args: argparse.Namespace) -> int:
         key_file=args.key,
     )
     n_students = roster["student_id"].nunique()
-    key_path = args.key if args.key is not None else args.out / ANSWER_KEY_FILE
+    key_path = args.key if args.key is not None else args.out / instructor.ANSWER_KEY_FILE
     print(
         f"hlmtutor: wrote {args.assignments} for {n_students} students into {args.out}; "
         f"answer key: {key_path} ({len(key)} rows)",
@@ -201,9 +219,7 @@ def _run_assignment(args: argparse.Namespace) -> int:
 
 
 def _run_grade(args: argparse.Namespace) -> int:
-    from .course.instructor import grade
-
-    scores = grade(
+    scores = _instructor().grade(
         args.submissions,
         args.roster,
         args.out,
@@ -252,7 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["assignment", "--roster", "no-such-roster.csv", "--out", "out"])
     1
     """
-    from .course._grading import GradingAborted
+    try:
+        from hlmtutor_instructor import GradingAborted
+    except ImportError:  # no instructor install: its commands say so when run
+
+        class GradingAborted(Exception):  # type: ignore[no-redef]  # noqa: N818
+            pass
 
     args = _parser().parse_args(argv)
     run = {"assignment": _run_assignment, "grade": _run_grade}[args.command]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hlmtutor.course import ASSIGNMENTS, assignment_data, student_seed
-from hlmtutor.course.instructor import (
+from hlmtutor_instructor.instructor import (
     answer_key,
     notebook_source,
     read_roster,

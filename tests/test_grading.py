@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hlmtutor.course import ASSIGNMENTS, assignment_data, expected_centered
-from hlmtutor.course import _grading as grading
+from hlmtutor.course import ASSIGNMENTS, assignment_data
+from hlmtutor_instructor.expected import expected_centered
+from hlmtutor_instructor import _grading as grading
 from hlmtutor.course._recorder import encode, snapshot
 from hlmtutor.course._runner import RECORDER_TAG, recorder_cell
-from hlmtutor.course.instructor import grade, notebook_source, student_notebook
+from hlmtutor_instructor.instructor import grade, notebook_source, student_notebook
 
 A1 = ASSIGNMENTS["a1"]
 A1_NOTEBOOK = "a1-descriptives-centering.ipynb"

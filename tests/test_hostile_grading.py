@@ -29,10 +29,10 @@ import pytest
 from test_grading import A1_NOTEBOOK, A1_RIGHT, fill, hand_in
 
 from hlmtutor.__main__ import main
-from hlmtutor.course import _grading as grading
+from hlmtutor_instructor import _grading as grading
 from hlmtutor.course import _safeio, assignment_data, check_icc
 from hlmtutor.course import checks as checks_module
-from hlmtutor.course.instructor import grade, notebook_source, read_roster, student_notebook
+from hlmtutor_instructor.instructor import grade, notebook_source, read_roster, student_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 A1 = grading.ASSIGNMENTS["a1"]
