@@ -191,7 +191,8 @@ def third_party_imports(paths) -> set[str]:
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
-    return {name for name in found if name not in sys.stdlib_module_names and name != "hlmtutor"}
+    ours = {"hlmtutor", "hlmtutor_instructor"}  # the instructor's distribution: hlmtutor's CLI
+    return {name for name in found if name not in sys.stdlib_module_names and name not in ours}
 
 
 def chapter_code(path: Path) -> str:
@@ -226,6 +227,23 @@ def test_the_package_imports_only_its_dependencies() -> None:
     assert "seaborn" not in core and "pingouin" not in core, "only the chapters import them"
 
 
+def test_the_instructor_package_imports_only_its_dependencies() -> None:
+    """hlmtutor-instructor depends on hlmtutor[course] of the same version, and on nothing else
+    (jupytext, for a MyST source folder, is imported only when asked, with a message)."""
+    instructor = tomllib.loads((ROOT / "instructor" / "pyproject.toml").read_text())["project"]
+    assert instructor["dependencies"] == [f"hlmtutor[course]=={pyproject()['project']['version']}"]
+    project = pyproject()["project"]
+    declared = set(requirement_names(project["dependencies"]))
+    declared |= set(requirement_names(project["optional-dependencies"]["course"]))
+    imports = third_party_imports((ROOT / "instructor" / "hlmtutor_instructor").rglob("*.py"))
+    missing = {
+        name
+        for name in imports - {"jupytext"}
+        if canonicalize_name(IMPORT_NAMES.get(name, name)) not in declared
+    }
+    assert not missing, f"hlmtutor_instructor imports {missing}, which hlmtutor[course] lacks"
+
+
 def test_the_chapters_imports_are_in_the_book_extra() -> None:
     project = pyproject()["project"]
     declared = set(requirement_names(project["dependencies"]))
@@ -252,7 +270,7 @@ def test_importing_the_package_pulls_in_no_extra() -> None:
     import sys
 
     code = (
-        "import sys, hlmtutor, hlmtutor.course, hlmtutor.course.instructor\n"
+        "import sys, hlmtutor, hlmtutor.course, hlmtutor_instructor.instructor\n"
         "print(sorted(m for m in ('papermill', 'jupytext', 'seaborn', 'pingouin', 'IPython')"
         " if m in sys.modules))"
     )
