@@ -26,7 +26,9 @@ from hlmtutor.course import (
 from hlmtutor.course.assignments import A2_NULL_FORMULA, A3_FORMULA
 from hlmtutor_instructor import tasks
 
-DIRECTION = re.compile(r"too (high|low)|higher|lower|smaller|(?<!whichever is )larger|above|below", re.I)
+DIRECTION = re.compile(
+    r"too (high|low)|higher|lower|smaller|(?<!whichever is )larger|above|below", re.I
+)
 
 
 @pytest.fixture
