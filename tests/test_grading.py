@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from hlmtutor.course import ASSIGNMENTS, assignment_data
-from hlmtutor_instructor.expected import expected_centered
-from hlmtutor_instructor import _grading as grading
 from hlmtutor.course._recorder import encode, snapshot
 from hlmtutor.course._runner import RECORDER_TAG, recorder_cell
+from hlmtutor_instructor import _grading as grading
+from hlmtutor_instructor.expected import expected_centered
 from hlmtutor_instructor.instructor import grade, notebook_source, student_notebook
 
 A1 = ASSIGNMENTS["a1"]
