@@ -1,7 +1,9 @@
 """Command line: ``python -m hlmtutor`` (also installed as ``hlmtutor``).
 
 ``hlmtutor assignment --roster roster.csv --out DIR`` writes each student's assignment
-notebooks and data, and the class's answer key. ``hlmtutor grade SUBMISSIONS --roster roster.csv
+notebooks and data, and the class's answer key. Both commands need the instructor's
+distribution, ``hlmtutor-instructor`` (``hlmtutor_instructor``), and say how to install it when it
+is missing. ``hlmtutor grade SUBMISSIONS --roster roster.csv
 --out GRADES`` re-executes the returned notebooks and writes the scores and each student's
 feedback. Messages go to stderr; exit codes are 0 (done), 1 (bad input: the message says what to
 change; or grading stopped, or the grader failed on a submission: the message says which) and 2
@@ -19,8 +21,11 @@ EXIT_OK, EXIT_BAD_INPUT = 0, 1
 
 ASSIGNMENT_HELP = """\
 Write one copy of each assignment notebook per student, with the student's id injected (so
-each student's notebook simulates data of its own), the same data as CSV, and one answer key
-for the class (answer_key.csv: student_id, assignment, task, quantity, answer, tolerance).
+each student's notebook simulates data of its own) and the student's sealed answers (hashes that
+let the notebook's checks say correct / not yet, no values), the same data as CSV, and one answer
+key for the class (answer_key.csv: student_id, assignment, task, quantity, answer, tolerance).
+Needs the instructor's tools, hlmtutor-instructor (pip install ./instructor from a clone of the
+repository), which students do not install.
 
 The roster is a CSV with a 'student_id' column (other columns are ignored). Ids become folder
 names: letters, digits, '.', '_' and '-'. The notebooks are the ones shipped with hlmtutor

@@ -2,8 +2,9 @@
 
 Students write ``from hlmtutor.course import assignment_data, check_icc``. Nothing in this
 package computes an assignment's answer: each check opens the sealed answers the instructor's
-tool wrote into the student's notebook (:func:`load_seals`) and says correct or not yet, with a
-hint that depends on the task only, never the right value or a direction (too high, too low).
+tool wrote into the student's notebook (:func:`~hlmtutor.course.checks.load_seals`) and says
+correct or not yet, with a hint that depends on the task only, never the right value or a
+direction (too high, too low).
 
 The instructor's tools (expected values, the answer key, students' notebooks with their seals,
 grading) are a separate distribution, ``hlmtutor-instructor`` (package ``hlmtutor_instructor``,

@@ -2,7 +2,7 @@
 
 The instructor's tool (the separate ``hlmtutor-instructor`` install) writes each student's
 notebook with a cell that calls :func:`load_seals`: every graded (and practice) quantity's right
-value, sealed (salted, slow hashes of its tolerance bins; see :mod:`hlmtutor.course._seal`).
+value, sealed (salted, slow hashes of its tolerance bins; see ``hlmtutor.course._seal``).
 A check here fits no model and computes no right value: it checks the answer's form (a finite
 number, a column as long as the data), hashes the answer's bins and says "correct" when they open
 the seal, "not yet" otherwise, with a hint that depends on the task only: never a direction (too
@@ -140,7 +140,7 @@ def load_seals(sealed: str) -> None:
     ----------
     sealed : str
         The JSON text of the notebook's seal cell: ``{quantity: seal}``. It holds no right
-        value, only salted hashes of tolerance bins (see :mod:`hlmtutor.course._seal`).
+        value, only salted hashes of tolerance bins (see ``hlmtutor.course._seal``).
 
     Examples
     --------

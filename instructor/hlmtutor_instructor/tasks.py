@@ -1,7 +1,7 @@
 """How the instructor's tools compute, seal and judge each task of the three assignments.
 
 The ``hlmtutor`` package a student installs knows each task's name, notebook variable and
-question (:data:`hlmtutor.course.ASSIGNMENTS`) and nothing that computes its answer. This module,
+question (:data:`hlmtutor.course.assignments.ASSIGNMENTS`) and nothing that computes its answer. This module,
 part of the instructor's install only, adds for each task a :class:`Rule`: the function that
 computes the right value from a student's data, the check the grader judges an answer with, and
 the seal written into the student's notebook so its own check can say correct / not yet.
