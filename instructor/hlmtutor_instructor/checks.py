@@ -1,7 +1,7 @@
 """The grader's judgement of an answer, on the grader's own copy of the student's data.
 
 Each function takes the student's answer and their data (the raw data of
-:func:`~hlmtutor.course.assignment_data`), computes the right value with the matching function of
+:func:`~hlmtutor.course.assignments.assignment_data`), computes the right value with the matching function of
 :mod:`hlmtutor_instructor.expected`, and returns a :class:`~hlmtutor.course.checks.CheckResult`:
 ``.correct`` (also its truth value) and a ``.message`` that states the tolerance. The right value
 is never printed, returned or stored on the result. These are the instructor's checks (the

@@ -261,7 +261,7 @@ def answer_key(student_ids: Iterable[str | int], assignments: str | Iterable[str
     -----
     Each answer is computed by :mod:`hlmtutor_instructor.expected` (through
     :data:`hlmtutor_instructor.tasks.RULES`), as the seals and the grader compute it, on
-    :func:`~hlmtutor.course.assignment_data` for that student. For a column the key holds its
+    :func:`~hlmtutor.course.assignments.assignment_data` for that student. For a column the key holds its
     standard deviation, a fingerprint (the seal and the grader compare every row).
 
     Examples
