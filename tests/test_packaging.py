@@ -509,6 +509,9 @@ def test_sdist_leaves_the_tests_out_and_carries_the_notices(tmp_path) -> None:
         n for n in names if n.split("/")[0] in {"tests", "book", "benchmarks", ".github"}
     )
     assert not stray, f"the sdist holds files it cannot use: {stray[:5]}"
+    # Nothing that computes an assignment's answer (the instructor's distribution) is in it.
+    answers = sorted(n for n in names if n.startswith("instructor/") or "expected.py" in n)
+    assert not answers, f"the sdist holds the instructor's code: {answers[:5]}"
 
 
 def test_notice_names_the_third_party_material_with_licences_and_sources() -> None:
