@@ -51,9 +51,9 @@ $(VENV_PYTHON_FILE): FORCE
 	fi; \
 	if [ "$$(cat $@ 2>/dev/null)" != "$$want" ]; then echo "$$want" > $@; fi
 
-$(STAMP): pyproject.toml $(VENV_PYTHON_FILE)
+$(STAMP): pyproject.toml instructor/pyproject.toml $(VENV_PYTHON_FILE)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[book,course,test,dask]'
+	$(PY) -m pip install --quiet -e '.[book,course,test,dask]' -e ./instructor
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
@@ -61,7 +61,7 @@ $(STAMP): pyproject.toml $(VENV_PYTHON_FILE)
 # would not re-run the chapters: clear the cache whenever the package changed.
 define check_pkg_hash
 	@mkdir -p _build
-	@h=$$(cat pyproject.toml $$(find hlmtutor -name '*.py' -o -name '*.csv' | sort) | sha256sum | cut -d' ' -f1); \
+	@h=$$(cat pyproject.toml $$(find hlmtutor instructor -name '*.py' -o -name '*.csv' | sort) | sha256sum | cut -d' ' -f1); \
 	if [ "$$h" != "$$(cat $(PKG_HASH_FILE) 2>/dev/null)" ]; then \
 		echo "hlmtutor changed: clearing the execution cache"; rm -rf $(CACHE); echo $$h > $(PKG_HASH_FILE); \
 	fi
@@ -97,12 +97,12 @@ test-kernels: $(STAMP)
 	done
 
 lint: $(STAMP)
-	$(BIN)/ruff check hlmtutor tests benchmarks book
-	$(BIN)/ruff format --check hlmtutor tests benchmarks
+	$(BIN)/ruff check hlmtutor instructor tests benchmarks book
+	$(BIN)/ruff format --check hlmtutor instructor tests benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff format hlmtutor tests benchmarks
-	$(BIN)/ruff check --fix hlmtutor tests benchmarks
+	$(BIN)/ruff format hlmtutor instructor tests benchmarks
+	$(BIN)/ruff check --fix hlmtutor instructor tests benchmarks
 
 benchmarks: $(STAMP)
 	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

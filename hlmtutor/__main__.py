@@ -1,7 +1,9 @@
 """Command line: ``python -m hlmtutor`` (also installed as ``hlmtutor``).
 
 ``hlmtutor assignment --roster roster.csv --out DIR`` writes each student's assignment
-notebooks and data, and the class's answer key. ``hlmtutor grade SUBMISSIONS --roster roster.csv
+notebooks and data, and the class's answer key. Both commands need the instructor's
+distribution, ``hlmtutor-instructor`` (``hlmtutor_instructor``), and say how to install it when it
+is missing. ``hlmtutor grade SUBMISSIONS --roster roster.csv
 --out GRADES`` re-executes the returned notebooks and writes the scores and each student's
 feedback. Messages go to stderr; exit codes are 0 (done), 1 (bad input: the message says what to
 change; or grading stopped, or the grader failed on a submission: the message says which) and 2
@@ -19,8 +21,11 @@ EXIT_OK, EXIT_BAD_INPUT = 0, 1
 
 ASSIGNMENT_HELP = """\
 Write one copy of each assignment notebook per student, with the student's id injected (so
-each student's notebook simulates data of its own), the same data as CSV, and one answer key
-for the class (answer_key.csv: student_id, assignment, task, quantity, answer, tolerance).
+each student's notebook simulates data of its own) and the student's sealed answers (hashes that
+let the notebook's checks say correct / not yet, no values), the same data as CSV, and one answer
+key for the class (answer_key.csv: student_id, assignment, task, quantity, answer, tolerance).
+Needs the instructor's tools, hlmtutor-instructor (pip install ./instructor from a clone of the
+repository), which students do not install.
 
 The roster is a CSV with a 'student_id' column (other columns are ignored). Ids become folder
 names: letters, digits, '.', '_' and '-'. The notebooks are the ones shipped with hlmtutor
@@ -178,11 +183,29 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _run_assignment(args: argparse.Namespace) -> int:
-    from .course.instructor import ANSWER_KEY_FILE, read_roster, write_assignments
+INSTRUCTOR_MISSING = (
+    "the instructor's tools are a separate install, hlmtutor-instructor, which this Python "
+    "lacks: from a clone of the hlmtutor repository, pip install ./instructor (students need "
+    "only hlmtutor)"
+)
 
-    roster = read_roster(args.students)
-    key = write_assignments(
+
+def _instructor():
+    """The instructor's module, or an ImportError that says how to install it."""
+    try:
+        from hlmtutor_instructor import instructor
+    except ImportError as error:
+        if error.name is not None and error.name.startswith("hlmtutor_instructor"):
+            raise ImportError(INSTRUCTOR_MISSING) from error
+        raise
+    return instructor
+
+
+def _run_assignment(args: argparse.Namespace) -> int:
+    instructor = _instructor()
+
+    roster = instructor.read_roster(args.students)
+    key = instructor.write_assignments(
         roster,
         args.out,
         args.assignments,
@@ -191,7 +214,7 @@ def _run_assignment(args: argparse.Namespace) -> int:
         key_file=args.key,
     )
     n_students = roster["student_id"].nunique()
-    key_path = args.key if args.key is not None else args.out / ANSWER_KEY_FILE
+    key_path = args.key if args.key is not None else args.out / instructor.ANSWER_KEY_FILE
     print(
         f"hlmtutor: wrote {args.assignments} for {n_students} students into {args.out}; "
         f"answer key: {key_path} ({len(key)} rows)",
@@ -201,9 +224,7 @@ def _run_assignment(args: argparse.Namespace) -> int:
 
 
 def _run_grade(args: argparse.Namespace) -> int:
-    from .course.instructor import grade
-
-    scores = grade(
+    scores = _instructor().grade(
         args.submissions,
         args.roster,
         args.out,
@@ -252,7 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["assignment", "--roster", "no-such-roster.csv", "--out", "out"])
     1
     """
-    from .course._grading import GradingAborted
+    try:
+        from hlmtutor_instructor import GradingAborted
+    except ImportError:  # no instructor install: its commands say so when run
+
+        class GradingAborted(Exception):  # type: ignore[no-redef]  # noqa: N818
+            pass
 
     args = _parser().parse_args(argv)
     run = {"assignment": _run_assignment, "grade": _run_grade}[args.command]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hlmtutor.course import ASSIGNMENTS, assignment_data, student_seed
-from hlmtutor.course.instructor import (
+from hlmtutor_instructor.instructor import (
     answer_key,
     notebook_source,
     read_roster,
@@ -148,6 +148,29 @@ def test_reinjecting_replaces_the_id_instead_of_adding_a_cell(tmp_path):
 
 
 @pytest.mark.parametrize("spec", ASSIGNMENTS.values(), ids=list(ASSIGNMENTS))
+def test_a_student_notebook_carries_its_sealed_answers_after_the_id(spec):
+    import json
+    import re
+
+    from hlmtutor_instructor import tasks
+    from hlmtutor_instructor.instructor import SEALS_TAG
+
+    notebook = student_notebook(notebook_source(spec.name), "s001")
+    tags = [c.metadata.get("tags", []) for c in notebook.cells]
+    position = next(i for i, t in enumerate(tags) if "injected-parameters" in t)
+    assert SEALS_TAG in tags[position + 1] and sum(SEALS_TAG in t for t in tags) == 1
+    source = notebook.cells[position + 1].source
+    assert "from hlmtutor.course import load_seals" in source
+    seals = json.loads(eval(re.search(r"load_seals\((.*)\)", source).group(1)))  # a str literal
+    labels = {tasks.rule(spec.name, task.key).label for task in spec.tasks}
+    labels |= {rule.label for rule in tasks.PRACTICE[spec.name]}
+    assert set(seals) == labels
+    # Written again for another student: one seal cell, other seals.
+    again = student_notebook(notebook_source(spec.name), "s002")
+    assert [c.source for c in again.cells if SEALS_TAG in c.metadata.get("tags", [])] != [source]
+
+
+@pytest.mark.parametrize("spec", ASSIGNMENTS.values(), ids=list(ASSIGNMENTS))
 def test_student_notebooks_are_plain_notebooks(spec):
     """No MyST roles or directives: the notebooks read as notebooks outside the book."""
     from hlmtutor.course._myst import has_myst
@@ -159,7 +182,7 @@ def test_student_notebooks_are_plain_notebooks(spec):
     assert "jupytext" not in notebook.metadata
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert "from hlmtutor.course import" in code
-    assert "hlmtutor.course.instructor" not in code  # students never import the instructor side
+    assert "hlmtutor_instructor" not in code  # students never import the instructor side
 
 
 @pytest.mark.parametrize("spec", ASSIGNMENTS.values(), ids=list(ASSIGNMENTS))

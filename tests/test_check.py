@@ -1,8 +1,8 @@
-"""hlmtutor.course's checks: right answers pass, wrong ones fail with a hint, the answer never shows.
+"""The grader's checks (hlmtutor_instructor.checks): right answers pass, wrong ones get a hint.
 
 Right values come from R (tests/reference/check.R on student s001's data). The slip hints are on
 for every test (as in the grader's feedback) except those that check what a student's notebook
-shows (``student_view``): no direction and no slip.
+shows without slip hints (``student_view``): no direction and no slip.
 """
 
 from __future__ import annotations
@@ -16,20 +16,22 @@ import pytest
 from scipy import stats
 
 from hlmtutor import center_within, group_mean
-from hlmtutor.course import (
-    CheckResult,
+from hlmtutor.course import CheckResult
+from hlmtutor_instructor import checks as checks_module
+from hlmtutor_instructor.checks import (
     check_centered,
     check_fixef,
     check_icc,
     check_statistic,
     check_variance,
+)
+from hlmtutor_instructor.expected import (
     expected_centered,
     expected_fixef,
     expected_icc,
     expected_statistic,
     expected_variance,
 )
-from hlmtutor.course import checks as checks_module
 
 A2_NULL = "math_score ~ 1 + (1 | classroom_id)"
 

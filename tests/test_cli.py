@@ -165,3 +165,25 @@ def test_help_as_module_and_console_script():
         pytest.skip("the hlmtutor console script is not installed in this environment")
     done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "assignment" in done.stdout and "grade" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["assignment", "grade"])
+def test_without_the_instructors_install_the_commands_say_how_to_get_it(
+    command, tmp_path, monkeypatch, capsys
+):
+    import sys as system
+
+    for name in [m for m in system.modules if m.startswith("hlmtutor_instructor")]:
+        monkeypatch.delitem(system.modules, name)
+    monkeypatch.setitem(system.modules, "hlmtutor_instructor", None)  # as if not installed
+    (tmp_path / "roster.csv").write_text("student_id\ns001\n")
+    (tmp_path / "returned").mkdir()
+    arguments = {
+        "assignment": ["--out", str(tmp_path / "class")],
+        "grade": [str(tmp_path / "returned"), "--out", str(tmp_path / "grades")],
+    }[command]
+    assert main([command, *arguments, "--roster", str(tmp_path / "roster.csv")]) == 1
+    message = capsys.readouterr().err
+    assert f"hlmtutor {command}: error:" in message
+    assert "hlmtutor-instructor" in message and "pip install ./instructor" in message
+    assert not (tmp_path / "class").exists() and not (tmp_path / "grades").exists()

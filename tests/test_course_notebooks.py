@@ -10,7 +10,7 @@ import pytest
 
 from hlmtutor.course import ASSIGNMENTS
 from hlmtutor.course._myst import has_myst, plain_markdown
-from hlmtutor.course.instructor import notebook_source
+from hlmtutor_instructor.instructor import notebook_source
 
 ROOT = Path(__file__).resolve().parents[1]
 

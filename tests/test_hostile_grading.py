@@ -29,10 +29,10 @@ import pytest
 from test_grading import A1_NOTEBOOK, A1_RIGHT, fill, hand_in
 
 from hlmtutor.__main__ import main
-from hlmtutor.course import _grading as grading
-from hlmtutor.course import _safeio, assignment_data, check_icc
-from hlmtutor.course import checks as checks_module
-from hlmtutor.course.instructor import grade, notebook_source, read_roster, student_notebook
+from hlmtutor.course import _safeio, _seal, assignment_data, check_icc, load_seals
+from hlmtutor_instructor import _grading as grading
+from hlmtutor_instructor import tasks
+from hlmtutor_instructor.instructor import grade, notebook_source, read_roster, student_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 A1 = grading.ASSIGNMENTS["a1"]
@@ -115,9 +115,12 @@ def test_quoted_text_cannot_close_its_fence():
 
 
 def test_bisection_on_a_students_check_finds_nothing():
-    """The review's attack: ~20 calls to a check that said 'too high'/'too low'."""
+    """The review's attack: ~20 calls to a check that said 'too high'/'too low'.
+
+    The check of a student's notebook, with that student's seals loaded, as their notebook runs it.
+    """
     data = assignment_data("a2", "s001")
-    token = checks_module._SLIP_HINTS.set(False)  # what a student's notebook shows
+    load_seals(_seal.dumps(tasks.seals("a2", "s001")))
     try:
         low, high, calls = 0.0, 1.0, 0
         for _ in range(20):
@@ -130,24 +133,56 @@ def test_bisection_on_a_students_check_finds_nothing():
             low = middle  # with no direction, the attacker can only guess one
         messages = {check_icc(value, data).message for value in (0.01, 0.3, 0.99)}
     finally:
-        checks_module._SLIP_HINTS.reset(token)
+        load_seals("{}")
     assert len(messages) == 1  # the same words whatever the value
-    right = grading.ASSIGNMENTS["a2"].tasks[2].expected(data)
+    right = tasks.rule("a2", "icc").expected(data)
     assert abs(middle - right) > 0.005 or calls == 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="NOT DONE (issue 18): the expected-value code still ships in the package students "
-    "install; see the instructor page's 'What is not protected'",
-)
+STUDENT_MODULES = sorted((REPO / "hlmtutor" / "course").glob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+    return found
+
+
 def test_the_expected_values_are_not_importable_by_a_student():
+    """Nothing in the package students install computes an answer (the wheel's own test, in a
+    venv with only that wheel, is tests/test_wheel.py)."""
     import importlib.util
 
-    assert importlib.util.find_spec("hlmtutor.course.expected") is None
+    for name in ("expected", "_fits", "instructor", "_grading", "_roster"):
+        assert importlib.util.find_spec(f"hlmtutor.course.{name}") is None, name
     assert not any(
-        hasattr(task, "expected") for spec in grading.ASSIGNMENTS.values() for task in spec.tasks
+        hasattr(task, "expected") or hasattr(task, "check")
+        for spec in grading.ASSIGNMENTS.values()
+        for task in spec.tasks
     )
+    # The student's course modules fit no model, center no column, and import nothing of the
+    # instructor's package.
+    answer_code = ("models", "lmm", "centering", "hlmtutor_instructor", "describe")
+    for path in STUDENT_MODULES:
+        for name in _imports(path):
+            assert not any(part in answer_code for part in name.split(".")), (path.name, name)
+
+
+def test_a_seal_holds_no_right_value():
+    """A seal is a salt, the public tolerance and hashes: nowhere to keep a value."""
+    rules = {rule.label: rule for rule in [*tasks.RULES.values(), *tasks.PRACTICE["a3"]]}
+    for label, sealed in tasks.seals("a3", "s001").items():
+        assert set(sealed) == {"kind", "salt", "absolute", "relative", "digests"}
+        tolerance = rules[label].tolerance
+        assert (sealed["absolute"], sealed["relative"]) == (tolerance.absolute, tolerance.relative)
+        for text in [sealed["salt"], *sealed["digests"]]:
+            assert re.fullmatch(r"[0-9a-f]{32}", text), text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -430,6 +465,20 @@ print("x" * 80_000_000)
 student_id = {hostile!r}
 raise RuntimeError({hostile!r})
 """,
+    # Full marks without work: the instructor's package is installed where the grader runs.
+    "s110": """
+from hlmtutor.course import assignment_data
+from hlmtutor_instructor.expected import expected_statistic
+my_mean = expected_statistic(assignment_data("a1", student_id), "math_score", "mean")
+""",
+    # The same, by reading the instructor's source and running it.
+    "s111": """
+import importlib.util, os
+spec = importlib.util.find_spec("hlmtutor_instructor")
+folder = spec.submodule_search_locations[0]
+namespace = {{}}
+exec(open(os.path.join(folder, "expected.py")).read(), namespace)
+""",
 }
 HONEST = "s199"  # graded after every attack: must score 5 of 5
 
@@ -495,6 +544,9 @@ def sandbox_root():
     root = Path(tempfile.mkdtemp(prefix="hlmtutor-hostile-"))
     root.chmod(0o755)
     shutil.copytree(REPO / "hlmtutor", root / "site" / "hlmtutor",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(REPO / "instructor" / "hlmtutor_instructor",
+                    root / "site" / "hlmtutor_instructor",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
     yield root
     shutil.rmtree(root, ignore_errors=True)
@@ -613,6 +665,10 @@ def test_a_class_of_hostile_notebooks(sandbox_root):
     unfenced = re.sub(r"^(`{3,})text\n.*?^\1$", "", feedback["s109"], flags=re.M | re.S)
     assert "Full marks" in feedback["s109"] and "Full marks" not in unfenced
     assert "# Feedback for s109\n" in feedback["s109"]
+    # The instructor's package, installed where the grader runs, is fenced off from the kernel.
+    assert scores.loc["s110", "total"] == 0 and scores.loc["s111", "total"] == 0
+    assert "ImportError" in feedback["s110"] and "instructor's package" in feedback["s110"]
+    assert "PermissionError" in feedback["s111"], feedback["s111"]
     assert time.monotonic() - started < 600
 
 
@@ -620,7 +676,7 @@ def test_a_class_of_hostile_notebooks(sandbox_root):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process containment uses /proc")
 def test_a_notebook_that_rewrites_the_installed_grader_stops_grading(sandbox_root):
     tamper = _hostile_notebook(
-        "import hlmtutor.course._grading as g\n"
+        "import hlmtutor.course._runner as g\n"
         "with open(g.__file__, 'a') as handle:\n"
         "    handle.write('\\nFULL_MARKS = True\\n')\n"
     )
@@ -630,7 +686,7 @@ def test_a_notebook_that_rewrites_the_installed_grader_stops_grading(sandbox_roo
     )
     assert done.returncode == 1 and result["code"] == 1
     assert "changed while grading" in done.stderr and "s201" in done.stderr, done.stderr
-    assert "_grading.py" in done.stderr
+    assert "_runner.py" in done.stderr
     assert not (work / "grades" / "feedback" / "s202.md").exists()  # not graded by a rigged grader
     assert not (work / "grades" / "scores.csv").exists()
     progress = pd.read_csv(work / "grades" / grading.PROGRESS_FILE, dtype={"student_id": str})

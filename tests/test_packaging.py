@@ -191,7 +191,8 @@ def third_party_imports(paths) -> set[str]:
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
-    return {name for name in found if name not in sys.stdlib_module_names and name != "hlmtutor"}
+    ours = {"hlmtutor", "hlmtutor_instructor"}  # the instructor's distribution: hlmtutor's CLI
+    return {name for name in found if name not in sys.stdlib_module_names and name not in ours}
 
 
 def chapter_code(path: Path) -> str:
@@ -226,6 +227,23 @@ def test_the_package_imports_only_its_dependencies() -> None:
     assert "seaborn" not in core and "pingouin" not in core, "only the chapters import them"
 
 
+def test_the_instructor_package_imports_only_its_dependencies() -> None:
+    """hlmtutor-instructor depends on hlmtutor[course] of the same version, and on nothing else
+    (jupytext, for a MyST source folder, is imported only when asked, with a message)."""
+    instructor = tomllib.loads((ROOT / "instructor" / "pyproject.toml").read_text())["project"]
+    assert instructor["dependencies"] == [f"hlmtutor[course]=={pyproject()['project']['version']}"]
+    project = pyproject()["project"]
+    declared = set(requirement_names(project["dependencies"]))
+    declared |= set(requirement_names(project["optional-dependencies"]["course"]))
+    imports = third_party_imports((ROOT / "instructor" / "hlmtutor_instructor").rglob("*.py"))
+    missing = {
+        name
+        for name in imports - {"jupytext"}
+        if canonicalize_name(IMPORT_NAMES.get(name, name)) not in declared
+    }
+    assert not missing, f"hlmtutor_instructor imports {missing}, which hlmtutor[course] lacks"
+
+
 def test_the_chapters_imports_are_in_the_book_extra() -> None:
     project = pyproject()["project"]
     declared = set(requirement_names(project["dependencies"]))
@@ -241,7 +259,8 @@ def test_the_chapters_imports_are_in_the_book_extra() -> None:
             imports.add(node.module.split(".")[0])
     import sys
 
-    third_party = {n for n in imports if n not in sys.stdlib_module_names and n != "hlmtutor"}
+    ours = {"hlmtutor", "hlmtutor_instructor"}  # the instructor page imports the instructor's
+    third_party = {n for n in imports if n not in sys.stdlib_module_names and n not in ours}
     assert {"seaborn", "pingouin", "myst_nb"} <= third_party
     missing = {n for n in third_party if canonicalize_name(IMPORT_NAMES.get(n, n)) not in declared}
     assert not missing, f"chapters import {missing}, which neither the package nor [book] declares"
@@ -252,7 +271,7 @@ def test_importing_the_package_pulls_in_no_extra() -> None:
     import sys
 
     code = (
-        "import sys, hlmtutor, hlmtutor.course, hlmtutor.course.instructor\n"
+        "import sys, hlmtutor, hlmtutor.course, hlmtutor_instructor.instructor\n"
         "print(sorted(m for m in ('papermill', 'jupytext', 'seaborn', 'pingouin', 'IPython')"
         " if m in sys.modules))"
     )
@@ -307,6 +326,9 @@ def test_binder_can_run_every_chapters_imports() -> None:
     import sys
 
     third_party = {m for m in modules if m not in sys.stdlib_module_names and m != "hlmtutor"}
+    # The instructor page's example imports the instructor's distribution, which Binder (a
+    # reader's and student's environment) deliberately lacks.
+    third_party -= {"hlmtutor_instructor"}
     third_party -= {"myst_nb"}  # the downloads Binder opens define a stand-in for its glue
     missing = {m for m in third_party if canonicalize_name(IMPORT_NAMES.get(m, m)) not in binder}
     assert not missing, f"binder/environment.yml lacks what the chapters import: {missing}"
@@ -487,6 +509,9 @@ def test_sdist_leaves_the_tests_out_and_carries_the_notices(tmp_path) -> None:
         n for n in names if n.split("/")[0] in {"tests", "book", "benchmarks", ".github"}
     )
     assert not stray, f"the sdist holds files it cannot use: {stray[:5]}"
+    # Nothing that computes an assignment's answer (the instructor's distribution) is in it.
+    answers = sorted(n for n in names if n.startswith("instructor/") or "expected.py" in n)
+    assert not answers, f"the sdist holds the instructor's code: {answers[:5]}"
 
 
 def test_notice_names_the_third_party_material_with_licences_and_sources() -> None:

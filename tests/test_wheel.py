@@ -1,9 +1,13 @@
-"""An instructor's round from the built wheel, in a fresh virtual environment with no source tree.
+"""The built wheels in a fresh virtual environment with no source tree: a student's, then an
+instructor's.
 
-Builds the wheel, installs it (with the ``course`` extra) into a new venv, and from an empty
-folder: writes assignment 1 for a three-student roster, hands back one notebook with right answers,
-one with wrong answers and one that fails part-way, grades them, and reads scores.csv and the
-feedback. pip needs its index (or its cache) for the dependencies.
+Builds the ``hlmtutor`` wheel and the ``hlmtutor-instructor`` wheel (``instructor/``), installs
+the first (with the ``course`` extra) into a new venv and records what a student's install offers:
+the wheel's files, whether ``hlmtutor.course.expected`` imports, what ``hlmtutor grade`` says.
+Then it installs the instructor's wheel and, from an empty folder: writes assignment 1 for a
+three-student roster, hands back one notebook with right answers, one with wrong answers and one
+that fails part-way, grades them, and reads scores.csv and the feedback. pip needs its index (or
+its cache) for the dependencies.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -23,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = "Scripts" if os.name == "nt" else "bin"
 
 
-def run(command: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run(
+    command: list[str], cwd: Path, timeout: float = 300, check: bool = True
+) -> subprocess.CompletedProcess:
     env = {
         key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")
     }
@@ -31,13 +38,27 @@ def run(command: list[str], cwd: Path, timeout: float = 300) -> subprocess.Compl
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
-    assert done.returncode == 0, f"{command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    if check:
+        assert done.returncode == 0, (
+            f"{command} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return done
 
 
+STUDENT_PROBE = """
+import importlib.util, inspect, hlmtutor.course as course
+missing = [name for name in ("expected", "_fits", "_grading", "instructor", "_roster")
+           if importlib.util.find_spec("hlmtutor.course." + name) is not None]
+print("found:", missing)
+print("instructor:", importlib.util.find_spec("hlmtutor_instructor") is not None)
+print("public:", sorted(name for name in course.__all__ if callable(getattr(course, name))))
+"""
+
+
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """The bin folder of a fresh venv with the wheel of this tree installed."""
+def installed(tmp_path_factory) -> tuple[Path, dict[str, object]]:
+    """The bin folder of a fresh venv with both wheels of this tree installed, and what the venv
+    offered when only the student's wheel (hlmtutor) was installed."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"  # a copy: building in the tree would leave build/ behind
     source.mkdir()
@@ -46,29 +67,62 @@ def installed(tmp_path_factory) -> Path:
     shutil.copytree(
         ROOT / "hlmtutor", source / "hlmtutor", ignore=shutil.ignore_patterns("__pycache__")
     )
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "-q",
-            "-w",
-            str(work / "dist"),
-            str(source),
-        ],
-        work,
+    shutil.copytree(
+        ROOT / "instructor", work / "instructor", ignore=shutil.ignore_patterns("__pycache__")
     )
+    for folder in (source, work / "instructor"):
+        run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"),
+             str(folder)],
+            work,
+        )  # fmt: skip
     wheel = next((work / "dist").glob("hlmtutor-*.whl"))
+    instructor_wheel = next((work / "dist").glob("hlmtutor_instructor-*.whl"))
     run([sys.executable, "-m", "venv", str(work / "venv")], work)
     bin_dir = work / "venv" / BIN
     run([str(bin_dir / "python"), "-m", "pip", "install", "-q", f"{wheel}[course]"], work, 600)
-    return bin_dir
+
+    student: dict[str, object] = {"files": zipfile.ZipFile(wheel).namelist()}
+    student["probe"] = run([str(bin_dir / "python"), "-c", STUDENT_PROBE], work).stdout
+    student["expected"] = run(
+        [str(bin_dir / "python"), "-c", "import hlmtutor.course.expected"], work, check=False
+    )
+    (work / "roster.csv").write_text("student_id\nada\n")
+    student["assignment"] = run(
+        [str(bin_dir / "hlmtutor"), "assignment", "--roster", "roster.csv", "--out", "class"],
+        work,
+        check=False,
+    )
+
+    run([str(bin_dir / "python"), "-m", "pip", "install", "-q", str(instructor_wheel)], work, 600)
+    return bin_dir, student
+
+
+@pytest.mark.slow
+def test_the_students_wheel_computes_no_answer(installed):
+    _, student = installed
+    modules = {name for name in student["files"] if name.endswith(".py")}
+    assert "hlmtutor/course/checks.py" in modules
+    for name in ("expected", "_fits", "_grading", "instructor", "_roster"):
+        assert f"hlmtutor/course/{name}.py" not in modules, name
+    assert not any("hlmtutor_instructor" in name for name in student["files"])
+    assert "found: []" in student["probe"] and "instructor: False" in student["probe"]
+    # The public callables: the data, and checks that open seals (none returns a value).
+    assert (
+        "public: ['Assignment', 'CheckResult', 'Task', 'Tolerance', 'assignment_data', "
+        in (student["probe"])
+    )
+    expected = student["expected"]
+    assert expected.returncode == 1 and "No module named 'hlmtutor.course.expected'" in (
+        expected.stderr
+    )
+    assignment = student["assignment"]
+    assert assignment.returncode == 1 and "pip install ./instructor" in assignment.stderr
 
 
 @pytest.mark.slow
 def test_an_instructors_round_from_the_wheel(installed, tmp_path):
+    installed, _ = installed
     python = str(installed / "python")
     # The package imported is the installed one, not this tree.
     where = run(

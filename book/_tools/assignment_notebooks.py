@@ -20,7 +20,7 @@ import jupytext
 import nbformat
 
 from hlmtutor.course import ASSIGNMENTS
-from hlmtutor.course.instructor import plain_notebook
+from hlmtutor_instructor.instructor import plain_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "book" / "assignments"

@@ -52,7 +52,7 @@ trap 'rm -rf "$work"' EXIT
 # The roster's ids, read by hlmtutor's own strict roster reader.
 ids=$("$python" -c '
 import sys
-from hlmtutor.course.instructor import read_roster
+from hlmtutor_instructor.instructor import read_roster
 print("\n".join(read_roster(sys.argv[1])["student_id"]))
 ' "$roster")
 

@@ -10,6 +10,11 @@ hook writes the current value of each answer variable, and of ``student_id``, to
 in the notebook's scratch folder, so a notebook that stops part-way leaves the answers it had
 reached. The grader reads that file and nothing else the notebook wrote; it judges the values
 itself, on its own copy of the data.
+
+The kernel runs on the grader's Python, where the instructor's package (``hlmtutor_instructor``,
+which computes every right answer) is installed. Before the student's first cell,
+:func:`fence_instructor` adds an audit hook (:pep:`578`; a hook cannot be removed) that refuses to
+import that package or open any of its files in this kernel.
 """
 
 from __future__ import annotations
@@ -21,6 +26,48 @@ from collections.abc import Iterable
 from typing import Any
 
 MAX_VALUES = 100_000  # longest column recorded
+INSTRUCTOR_PACKAGE = "hlmtutor_instructor"
+
+
+def _instructor_folders() -> list[str]:
+    """Where the instructor's package lives (found without importing it); [] when absent."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(INSTRUCTOR_PACKAGE)
+    except (ImportError, ValueError):
+        return []
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return [os.path.realpath(folder) for folder in locations]
+
+
+def fence_instructor() -> None:
+    """Refuse, in this process, to import ``hlmtutor_instructor`` or open its files.
+
+    A graded notebook that reaches for the answers gets an ImportError or PermissionError (its
+    cell fails; the grader grades the answers it had). Processes it starts do not inherit the
+    hook; see the book's instructor page for what that leaves open.
+    """
+    import sys
+
+    folders = _instructor_folders()
+    prefixes = [folder + os.sep for folder in folders]
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "import" and args and isinstance(args[0], str):
+            name = args[0]
+            if name == INSTRUCTOR_PACKAGE or name.startswith(INSTRUCTOR_PACKAGE + "."):
+                raise ImportError(
+                    f"{name} is the instructor's package: not available to a graded notebook"
+                )
+        elif (
+            event == "open" and folders and args and isinstance(args[0], str | bytes | os.PathLike)
+        ):
+            path = os.path.realpath(os.fsdecode(args[0]))
+            if path in folders or path.startswith(tuple(prefixes)):
+                raise PermissionError(f"{path}: the instructor's package is not readable here")
+
+    sys.addaudithook(hook)
 
 
 def encode(value: Any) -> dict[str, Any]:
@@ -84,6 +131,7 @@ def record_answers(path: str, variables: Iterable[str]) -> None:
     """
     from IPython import get_ipython
 
+    fence_instructor()
     shell = get_ipython()
     names = list(variables)
     target = os.path.abspath(path)

@@ -3,22 +3,20 @@
 Every student gets other data: :func:`student_seed` turns a student id into a seed (a stable
 hash, the same on every machine and Python version), and :func:`assignment_data` feeds it to
 :func:`~hlmtutor.simulate.simulate_classrooms` with the assignment's design. Each :class:`Task`
-names the notebook variable that holds the student's answer and the check that judges it; the
-instructor's tools (:mod:`hlmtutor.course.instructor`) build the answer key and grade from them.
+names the notebook variable that holds the student's answer and what is asked; nothing here computes
+an answer. The instructor's tools (the separate ``hlmtutor-instructor`` install) seal, key and
+grade each task.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from . import checks as _checks
-from . import expected as _x
-from .checks import CheckResult
+from .checks import KIND_NAMES
 
 __all__ = [
     "ASSIGNMENTS",
@@ -43,21 +41,11 @@ class Task:
         The notebook variable that holds the student's answer (``my_mean``, ...).
     quantity : str
         What is asked, in words.
-    expected : callable
-        ``expected(data) -> float``: the answer key's value for a student's data (for a column,
-        its standard deviation, a fingerprint: the check compares every row).
-    check : callable
-        ``check(answer, data) -> CheckResult``: the check the notebook runs for this task.
-    tolerance : str
-        The tolerance the check accepts, in words.
     """
 
     key: str
     variable: str
     quantity: str
-    expected: Callable[[pd.DataFrame], float]
-    check: Callable[[Any, pd.DataFrame], CheckResult]
-    tolerance: str
 
 
 @dataclass(frozen=True)
@@ -179,50 +167,22 @@ A1_CLASS_SIZES = (8, 10, 12, 14, 16, 18, 20, 22, 25, 28, 30, 33)
 
 
 def _fixef_task(key: str, variable: str, formula: str, term: str, statistic: str) -> Task:
-    return Task(
-        key,
-        variable,
-        f"{statistic} of {term} in {formula}",
-        lambda data: _x.expected_fixef(data, formula, term, statistic),
-        lambda answer, data: _checks.check_fixef(answer, data, formula, term, statistic),
-        str(_x.FIXEF_TOLERANCE[statistic]),
-    )
+    return Task(key, variable, f"{statistic} of {term} in {formula}")
 
 
 def _variance_task(key: str, variable: str, formula: str, component: str) -> Task:
-    return Task(
-        key,
-        variable,
-        f"variance of {component} in {formula}",
-        lambda data: _x.expected_variance(data, formula, component),
-        lambda answer, data: _checks.check_variance(answer, data, formula, component),
-        str(_x.VARIANCE_TOLERANCE),
-    )
+    return Task(key, variable, f"variance of {component} in {formula}")
 
 
 def _column_task(key: str, variable: str, kind: str) -> Task:
     return Task(
-        key,
-        variable,
-        f"SD of the column ses as {_x.KIND_NAMES[kind]} (the check compares every row)",
-        lambda data: float(_x.expected_centered(data, "ses", "classroom_id", kind).std()),
-        lambda answer, data: _checks.check_centered(answer, data, "ses", kind=kind),
-        f"within {_x.CENTERED_TOLERANCE:g} in every row",
+        key, variable, f"SD of the column ses as {KIND_NAMES[kind]} (the check compares every row)"
     )
 
 
 def _statistic_task(key: str, variable: str, statistic: str, group: Any = None) -> Task:
     where = "" if group is None else f" where classroom_id == {group}"
-    return Task(
-        key,
-        variable,
-        f"{statistic} of math_score{where}",
-        lambda data: _x.expected_statistic(data, "math_score", statistic, group=group),
-        lambda answer, data: _checks.check_statistic(
-            answer, data, "math_score", statistic, group=group
-        ),
-        str(_x.STATISTIC_TOLERANCE),
-    )
+    return Task(key, variable, f"{statistic} of math_score{where}")
 
 
 #: The three assignments by short name ("a1", "a2", "a3"), each with its notebook and tasks.
@@ -248,14 +208,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
         (
             _variance_task("var_intercept", "my_tau00", A2_NULL_FORMULA, "(Intercept)"),
             _variance_task("var_residual", "my_sigma2", A2_NULL_FORMULA, "Residual"),
-            Task(
-                "icc",
-                "my_icc",
-                "ICC of math_score by classroom_id",
-                _x.expected_icc,
-                lambda answer, data: _checks.check_icc(answer, data),
-                str(_x.ICC_TOLERANCE),
-            ),
+            Task("icc", "my_icc", "ICC of math_score by classroom_id"),
         ),
     ),
     "a3": Assignment(

@@ -1,86 +1,169 @@
-"""Check a student's answer against their own data, without giving the answer away.
+"""Check a student's answer against the sealed answers of their notebook: correct or not yet.
 
-Each function takes the student's answer and their data (the raw data of
-:func:`~hlmtutor.course.assignment_data`), computes the right value with the matching function of
-:mod:`hlmtutor.course.expected`, and returns a :class:`CheckResult`: ``.correct`` (also its truth
-value) and a ``.message`` that states the tolerance. The right value is never printed, returned
-or stored on the result. The checks are formative: the grade comes from the instructor's grader,
-which runs the same checks on its own copy of the data.
+The instructor's tool (the separate ``hlmtutor-instructor`` install) writes each student's
+notebook with a cell that calls :func:`load_seals`: every graded (and practice) quantity's right
+value, sealed (salted, slow hashes of its tolerance bins; see ``hlmtutor.course._seal``).
+A check here fits no model and computes no right value: it checks the answer's form (a finite
+number, a column as long as the data), hashes the answer's bins and says "correct" when they open
+the seal, "not yet" otherwise, with a hint that depends on the task only: never a direction (too
+high, too low), which would give the value away by bisection.
 
-A wrong answer gets "not yet" and a general hint that depends on the task only: never a
-direction (too high, too low), which would give the value away by bisection, and never a hint
-that names a slip (a flipped sign, 1 - ICC), which would give it away by arithmetic. The grader
-turns the slip hints on (:func:`slip_hints`) for the instructor's feedback.
-
-The model checks recompute the centered predictors (``ses_cm``, ``ses_cwc``, ``ses_cm_gmc`` by
-default; see :func:`~hlmtutor.course.expected.centered_predictors`) before fitting a model, so a
-model checked with a wrongly centered column in ``data`` is still judged against the right one.
+Without a seal for the quantity (the book's copy of an assignment, or a check of a quantity the
+instructor did not seal) the check says so and checks the answer's form only. The grade comes
+from the instructor's grader, which judges each answer with the exact tolerance on its own copy
+of the data, and names the slip an answer matches in the instructor's feedback.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from . import expected as _x
-from .expected import (
-    CENTERED_TOLERANCE,
-    CENTERING_KINDS,
-    CLUSTER,
-    FIXEF_TOLERANCE,
-    ICC_TOLERANCE,
-    KIND_NAMES,
-    OUTCOME,
-    PREDICTOR,
-    STATISTIC_TOLERANCE,
-    VARIANCE_TOLERANCE,
-    Tolerance,
-)
+from . import _seal
 
 __all__ = [
+    "CENTERING_KINDS",
+    "FIXEF_STATISTICS",
+    "STATISTICS",
     "CheckResult",
+    "Tolerance",
     "check_centered",
     "check_fixef",
     "check_icc",
     "check_statistic",
     "check_variance",
-    "slip_hints",
+    "load_seals",
+    "sealed_quantities",
 ]
 
-_SLIP_HINTS: ContextVar[bool] = ContextVar("hlmtutor_slip_hints", default=False)
+CLUSTER = "classroom_id"
+OUTCOME = "math_score"
+PREDICTOR = "ses"
+FIXEF_STATISTICS = ("Estimate", "Std. Error", "df", "t value", "Pr(>|t|)")
+CENTERING_KINDS = ("within", "group_mean", "grand", "cluster_grand")
+STATISTICS = ("mean", "sd", "var", "median", "min", "max", "count")
+KIND_NAMES = {
+    "within": "the column centered within classrooms (value minus its classroom's mean)",
+    "group_mean": "the classroom means",
+    "grand": "the column centered at the grand mean (value minus the mean of all rows)",
+    "cluster_grand": "the classroom means centered at the mean of the classroom means",
+}
 
 
-@contextmanager
-def slip_hints() -> Iterator[None]:
-    """Within this block, a wrong answer's message names the slip it matches (for feedback).
+@dataclass(frozen=True)
+class Tolerance:
+    """Accept ``|answer - right| <= max(absolute, relative * |right|)``.
 
-    Outside it (in a student's notebook) a wrong answer gets only a hint that depends on the
-    task, not on the answer: a slip hint ("that is 1 - ICC") would give the right value away.
+    Attributes
+    ----------
+    absolute, relative : float
+        The absolute and relative parts (0 leaves a part out).
 
     Examples
     --------
-    >>> from hlmtutor.course import assignment_data, check_icc
-    >>> data = assignment_data("a2", "demo")
-    >>> print(check_icc(1.5, data).message)
-    Not within 0.005. Hint: read both variances from the null model's random-effects table.
-    >>> with slip_hints():
-    ...     print(check_icc(1.5, data).message)
-    Not within 0.005. Hint: an ICC is a share of variance, between 0 and 1.
+    >>> tolerance = Tolerance(absolute=0.01, relative=0.005)
+    >>> tolerance.accepts(10.04, 10.0), str(tolerance)
+    (True, 'within 0.01 or 0.5% of its size, whichever is larger')
     """
-    token = _SLIP_HINTS.set(True)
+
+    absolute: float = 0.0
+    relative: float = 0.0
+
+    def width(self, right: float) -> float:
+        """The largest difference accepted around ``right``."""
+        return max(self.absolute, self.relative * abs(right))
+
+    def distance(self, answer: float, right: float) -> float:
+        """``|answer - right|`` in widths: 1 or less is accepted."""
+        width = self.width(right)
+        difference = abs(answer - right)
+        if width == 0:
+            return 0.0 if difference == 0 else float("inf")
+        return difference / width
+
+    def accepts(self, answer: float, right: float) -> bool:
+        """Whether ``answer`` lies within the tolerance of ``right``."""
+        return self.distance(answer, right) <= 1
+
+    def __str__(self) -> str:
+        parts = []
+        if self.absolute:
+            parts.append(f"{self.absolute:g}")
+        if self.relative:
+            parts.append(f"{self.relative * 100:g}% of its size")
+        return "within " + " or ".join(parts) + (", whichever is larger" if len(parts) > 1 else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# What each check is called: the key of its seal
+
+
+def icc_label(outcome: str = OUTCOME, cluster: str = CLUSTER) -> str:
+    return f"ICC of {outcome} by {cluster}"
+
+
+def fixef_label(formula: str, term: str, statistic: str = "Estimate") -> str:
+    return f"{statistic} of {term!r} in {formula}"
+
+
+def variance_label(formula: str, component: str = "(Intercept)") -> str:
+    return f"variance of {component!r} in {formula}"
+
+
+def statistic_label(
+    column: str, statistic: str = "mean", cluster: str = CLUSTER, group: Any = None
+) -> str:
+    where = "" if group is None else f" where {cluster} == {group!r}"
+    return f"{statistic} of {column}{where}"
+
+
+def centered_label(column: str = PREDICTOR, kind: str = "within") -> str:
+    return f"{column} as {KIND_NAMES[kind]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The seals of this notebook
+
+_SEALS: dict[str, dict[str, Any]] = {}
+
+
+def load_seals(sealed: str) -> None:
+    """Load the sealed answers the instructor's tool wrote into this notebook.
+
+    Parameters
+    ----------
+    sealed : str
+        The JSON text of the notebook's seal cell: ``{quantity: seal}``. It holds no right
+        value, only salted hashes of tolerance bins (see ``hlmtutor.course._seal``).
+
+    Examples
+    --------
+    >>> load_seals("{}")
+    >>> sealed_quantities()
+    []
+    """
     try:
-        yield
-    finally:
-        _SLIP_HINTS.reset(token)
+        seals = json.loads(sealed)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "the sealed answers are not readable JSON: keep the cell your instructor's tool wrote "
+            "as it is (or ask for a fresh copy of the notebook)"
+        ) from error
+    if not isinstance(seals, dict):
+        raise ValueError("the sealed answers must be a JSON object {quantity: seal}")
+    _SEALS.clear()
+    _SEALS.update(seals)
+
+
+def sealed_quantities() -> list[str]:
+    """The quantities this notebook's checks can judge (the keys of its seals)."""
+    return sorted(_SEALS)
 
 
 @dataclass(frozen=True)
@@ -92,39 +175,42 @@ class CheckResult:
     correct : bool
         Whether the answer is right within the stated tolerance (``bool(result)`` too).
     message : str
-        What was checked, the tolerance, and a hint when the answer is not right. It never
-        contains the right value.
+        The tolerance, and a hint when the answer is not right. It never contains the right
+        value or a direction.
     quantity : str
         What was checked, e.g. ``"ICC of math_score by classroom_id"``.
+    checked : bool, default True
+        False when there was no sealed answer to check the value against (only its form was
+        checked); ``correct`` is then False.
     """
 
     correct: bool
     message: str
     quantity: str
+    checked: bool = True
 
     def __bool__(self) -> bool:
         return self.correct
 
+    def _verdict(self) -> str:
+        if not self.checked:
+            return "Form only"
+        return "Correct" if self.correct else "Not yet"
+
     def __str__(self) -> str:
-        verdict = "Correct" if self.correct else "Not yet"
-        return f"{verdict}: {self.quantity}. {self.message}"
+        return f"{self._verdict()}: {self.quantity}. {self.message}"
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         colour, mark = ("#1a7f37", "&#10004;") if self.correct else ("#b35900", "&#10008;")
-        verdict = "Correct" if self.correct else "Not yet"
+        if not self.checked:
+            colour, mark = "#57606a", "&#8226;"
         return (
             f'<div style="border-left: 4px solid {colour}; padding: 0.3em 0.8em;">'
-            f'<strong style="color: {colour}">{mark} {verdict}</strong>: '
+            f'<strong style="color: {colour}">{mark} {self._verdict()}</strong>: '
             f"{html.escape(self.quantity)}<br>{html.escape(self.message)}</div>"
         )
-
-
-# A wrong answer that matches one of these (hint, value) pairs gets the hint. They are computed
-# only for a wrong answer (some need another fit), hence passed as a function.
-_Alternatives = list[tuple[str, float]]
-_AlternativesFn = Callable[[], _Alternatives]
 
 
 def _as_number(answer: Any) -> float | str:
@@ -140,42 +226,76 @@ def _as_number(answer: Any) -> float | str:
     return float(answer)
 
 
-def _judge(
-    answer: Any,
-    right: float,
-    tolerance: Tolerance,
-    quantity: str,
-    alternatives: _AlternativesFn = list,
-    general_hint: str = "",
-    hint_tolerance: Tolerance | None = None,
-) -> CheckResult:
-    """Judge an answer; a wrong one gets the hint of the alternative it is closest to.
+def _column_values(answer: Any, n_rows: int) -> np.ndarray | str:
+    """The answer as a float array of ``n_rows`` values, or the reason it is not one."""
+    if answer is None or answer is Ellipsis:
+        return "No answer yet: put your column in place of None (or ...)."
+    if isinstance(answer, pd.DataFrame):
+        return "Give one column (a Series), not a whole DataFrame."
+    try:
+        values = np.asarray(answer, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return f"Give a column of numbers; got a {type(answer).__name__}."
+    if values.size != n_rows:
+        return f"Your column has {values.size} values; the data has {n_rows} rows."
+    return values
 
-    An alternative matches when the answer lies within ``hint_tolerance`` of it (default: the
-    answer's tolerance); of several, the closest (in tolerance widths) wins, so a value close
-    to another term's by an absolute margin does not take the hint of a slip it is nearer to.
-    """
+
+def _tolerance_text(sealed: dict[str, Any]) -> str:
+    if sealed["kind"] == "column":
+        return f"{sealed['tolerance']:g} in every row"
+    return str(Tolerance(sealed["absolute"], sealed["relative"])).removeprefix("within ")
+
+
+def _unsealed(quantity: str, form: str) -> CheckResult:
+    known = sealed_quantities()
+    where = (
+        "This notebook has no sealed answers (the book's copy, or a notebook whose seal cell was "
+        "not run)"
+        if not known
+        else "This notebook has no sealed answer for this quantity"
+    )
+    return CheckResult(
+        False,
+        f"{where}: {form} Your instructor's copy of the notebook checks the value.",
+        quantity,
+        checked=False,
+    )
+
+
+def _judge(answer: Any, quantity: str, hint: str) -> CheckResult:
+    """A number's verdict: its form first, then the seal."""
     value = _as_number(answer)
     if isinstance(value, str):
         return CheckResult(False, value[0].upper() + value[1:] + ".", quantity)
-    if tolerance.accepts(value, right):
-        return CheckResult(True, f"Right ({tolerance}).", quantity)
-    near = hint_tolerance or tolerance
-    matches = [
-        (near.distance(value, alternative), order, hint)
-        for order, (hint, alternative) in enumerate(alternatives() if _SLIP_HINTS.get() else [])
-        if np.isfinite(alternative) and near.accepts(value, alternative)
-    ]
-    if matches:
-        hint = min(matches)[2]
-        return CheckResult(False, f"Not within {_strip(tolerance)}. Hint: {hint}", quantity)
+    sealed = _SEALS.get(quantity)
+    if sealed is None:
+        return _unsealed(quantity, "the answer is a finite number.")
+    tolerance = _tolerance_text(sealed)
+    if _seal.opens(sealed, value):
+        return CheckResult(True, f"Right (within {tolerance}).", quantity)
     # No direction (too high / too low): it would let the value be found by bisection.
-    hint = f" Hint: {general_hint}" if general_hint else ""
-    return CheckResult(False, f"Not within {_strip(tolerance)}.{hint}", quantity)
+    return CheckResult(False, f"Not within {tolerance}. Hint: {hint}", quantity)
 
 
-def _strip(tolerance: Tolerance) -> str:
-    return str(tolerance).removeprefix("within ")
+def _require_data(data: Any, columns: list[str]) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(
+            f"data must be a pandas DataFrame (your assignment data); got {type(data).__name__}"
+        )
+    missing = [column for column in columns if column not in data.columns]
+    if missing:
+        raise KeyError(
+            f"data has no column {', '.join(map(repr, missing))}; its columns are "
+            f"{', '.join(map(repr, data.columns))}"
+        )
+
+
+def _require_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(
+            f"{name} {value!r} is not known; use one of {', '.join(map(repr, choices))}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,9 +308,8 @@ def check_icc(
     *,
     outcome: str = OUTCOME,
     cluster: str = CLUSTER,
-    tolerance: float = ICC_TOLERANCE.absolute,
 ) -> CheckResult:
-    """Check an intraclass correlation against the null model of the student's data.
+    """Check an intraclass correlation of the null model of the student's data.
 
     Parameters
     ----------
@@ -200,8 +319,6 @@ def check_icc(
         The student's data.
     outcome, cluster : str
         The outcome and the grouping column (default ``math_score`` and ``classroom_id``).
-    tolerance : float, default 0.005
-        Absolute tolerance.
 
     Returns
     -------
@@ -209,65 +326,23 @@ def check_icc(
 
     Notes
     -----
-    The right value is :func:`~hlmtutor.course.expected.expected_icc`:
-    :math:`\\tau_{00} / (\\tau_{00} + \\sigma^2)` from the REML fit of
+    The sealed value is :math:`\\tau_{00} / (\\tau_{00} + \\sigma^2)` of the REML fit of
     ``outcome ~ 1 + (1 | cluster)``, as ``performance::icc()`` gives for
-    ``lmer(math_score ~ 1 + (1 | classroom_id))`` in R. Hints recognise the residual share
-    (:math:`1 - \\mathrm{ICC}`), a ratio of standard deviations instead of variances, the
-    between-to-within ratio and the ML fit.
+    ``lmer(math_score ~ 1 + (1 | classroom_id))`` in R, within 0.005.
 
     Examples
     --------
     >>> from hlmtutor.course import assignment_data
-    >>> data = assignment_data("a2", "demo")
-    >>> check_icc(1.5, data).correct
-    False
-    >>> print(check_icc(1.5, data).message)
-    Not within 0.005. Hint: read both variances from the null model's random-effects table.
+    >>> load_seals("{}")
+    >>> print(check_icc(0.2, assignment_data("a2", "demo")).message)
+    This notebook has no sealed answers (the book's copy, or a notebook whose seal cell was not run): the answer is a finite number. Your instructor's copy of the notebook checks the value.
     """
-    tau, sigma2 = _x.null_variances(data, outcome, cluster)
-    right = tau / (tau + sigma2)
-
-    def alternatives() -> _Alternatives:
-        ml_tau, ml_sigma2 = _x.null_variances(data, outcome, cluster, reml=False)
-        return [
-            ("an ICC is a share of variance, between 0 and 1.", _out_of_unit(answer)),
-            (
-                "that is the residual (within-classroom) share; the ICC is the between share.",
-                1 - right,
-            ),
-            (
-                "use the variances (squared standard deviations), not the standard deviations.",
-                math.sqrt(tau) / (math.sqrt(tau) + math.sqrt(sigma2)),
-            ),
-            (
-                "divide the between variance by the total (between + within), not by the within "
-                "variance.",
-                tau / sigma2,
-            ),
-            ("fit the model by REML (lmer's default), not ML.", ml_tau / (ml_tau + ml_sigma2)),
-        ]
-
-    quantity = f"ICC of {outcome} by {cluster}"
+    _require_data(data, [outcome, cluster])
     return _judge(
         answer,
-        right,
-        Tolerance(absolute=tolerance),
-        quantity,
-        alternatives,
+        icc_label(outcome, cluster),
         "read both variances from the null model's random-effects table.",
     )
-
-
-def _out_of_unit(answer: Any) -> float:
-    """The answer itself when it lies outside [0, 1] (so the 'between 0 and 1' hint matches)."""
-    value = _as_number(answer)
-    return value if isinstance(value, float) and not 0 <= value <= 1 else math.nan
-
-
-# A hint names a slip when the answer is within this relative distance of the slip's value: a
-# relative band, so that tiny p-values of other terms do not all sit within 0.0001 of the answer.
-_P_HINT_TOLERANCE = Tolerance(relative=FIXEF_TOLERANCE["Pr(>|t|)"].relative)
 
 
 def check_fixef(
@@ -276,9 +351,6 @@ def check_fixef(
     formula: str,
     term: str,
     statistic: str = "Estimate",
-    *,
-    center: str | None = PREDICTOR,
-    cluster: str = CLUSTER,
 ) -> CheckResult:
     """Check a cell of a model's fixed-effects table: an estimate, SE, df, t or p-value.
 
@@ -289,18 +361,12 @@ def check_fixef(
     data : pandas.DataFrame
         The student's data.
     formula : str
-        The model the task names, in lme4 syntax, e.g.
-        ``"math_score ~ treatment + ses_cwc + (1 | classroom_id)"``.
+        The model the task names, in lme4 syntax, as the notebook writes it.
     term : str
         The row of the table, e.g. ``"treatment"`` or ``"(Intercept)"``.
     statistic : str, default "Estimate"
         The column: ``"Estimate"``, ``"Std. Error"``, ``"df"`` (Satterthwaite),
         ``"t value"`` or ``"Pr(>|t|)"`` (two-sided p-value).
-    center : str or None, default "ses"
-        The predictor whose centered columns (``ses_cm``, ``ses_cwc``, ``ses_cm_gmc``) are
-        recomputed from ``data`` before the fit; ``None`` fits ``data`` as it is.
-    cluster : str, default "classroom_id"
-        The grouping column.
 
     Returns
     -------
@@ -308,87 +374,17 @@ def check_fixef(
 
     Notes
     -----
-    The right value is :func:`~hlmtutor.course.expected.expected_fixef`, that cell of
-    ``hlmtutor.lmer(formula, data).fixef``: the table of
-    ``summary(lmerTest::lmer(formula, data))`` in R (REML, Satterthwaite df). Tolerances:
+    The sealed value is that cell of ``summary(lmerTest::lmer(formula, data))`` in R (REML,
+    Satterthwaite df), with the centered predictors recomputed from ``data``. Tolerances:
     estimates, SEs and t within 0.01 or 0.5%; df within 0.1 or 1%; p within 0.0001 or 2%.
-    Hints recognise the value of another term, a flipped sign, the ML fit, the residual df
-    ``n - p``, the number of classrooms minus one, a one-sided p-value and a normal (z) p-value;
-    a p-value takes a hint only within 2% of the slip's value.
-
-    Examples
-    --------
-    >>> from hlmtutor.course import assignment_data
-    >>> data = assignment_data("a3", "demo")
-    >>> result = check_fixef(0.0, data, "math_score ~ treatment + (1 | classroom_id)", "treatment")
-    >>> result.correct
-    False
     """
-    _x.require_statistic(statistic)
-    model = _x.fit_model(formula, data, center=center, cluster=cluster)
-    table = model.fixef
-    _x.require_term(table, term, formula)
-    right = float(table.loc[term, statistic])
-
-    def alternatives() -> _Alternatives:
-        others = [
-            (
-                f"that is the value of the term {other!r}; read the row {term!r}.",
-                float(table.loc[other, statistic]),
-            )
-            for other in table.index
-            if other != term
-        ]
-        slips = _fixef_alternatives(model, table, term, statistic, formula, data, center, cluster)
-        return slips + others
-
-    quantity = f"{statistic} of {term!r} in {formula}"
-    general = {
+    _require_choice("statistic", statistic, FIXEF_STATISTICS)
+    _require_data(data, [])
+    hint = {
         "df": "lmerTest's summary gives Satterthwaite df for each term.",
         "Pr(>|t|)": "use the t value and the Satterthwaite df, two-sided.",
     }.get(statistic, f"read the row {term!r} of the fixed-effects table of the REML fit.")
-    return _judge(
-        answer,
-        right,
-        FIXEF_TOLERANCE[statistic],
-        quantity,
-        alternatives,
-        general,
-        hint_tolerance=_P_HINT_TOLERANCE if statistic == "Pr(>|t|)" else None,
-    )
-
-
-def _fixef_alternatives(
-    model, table, term, statistic, formula, data, center, cluster
-) -> _Alternatives:
-    """Values a typical slip gives for this cell of the table."""
-    right = float(table.loc[term, statistic])
-    if statistic == "df":
-        return [
-            (
-                "that is the residual df n - p of ordinary regression; use Satterthwaite's.",
-                model.nobs - len(table),
-            ),
-            (
-                "that is the number of classrooms minus one; use Satterthwaite's df from the fit.",
-                data[cluster].nunique() - 1 if cluster in data.columns else math.nan,
-            ),
-        ]
-    if statistic == "Pr(>|t|)":
-        t = float(table.loc[term, "t value"])
-        return [
-            ("that is a one-sided p-value; the table's is two-sided.", right / 2),
-            (
-                "that is a p-value from the normal distribution; use t with Satterthwaite df.",
-                2 * stats.norm.sf(abs(t)),
-            ),
-        ]
-    hints = [("check the sign.", -right)] if statistic in ("Estimate", "t value") else []
-    ml = _x.fit_model(formula, data, center=center, cluster=cluster, reml=False).fixef
-    hints.append(
-        ("fit the model by REML (lmer's default), not ML.", float(ml.loc[term, statistic]))
-    )
-    return hints
+    return _judge(answer, fixef_label(formula, term, statistic), hint)
 
 
 def check_variance(
@@ -396,10 +392,6 @@ def check_variance(
     data: pd.DataFrame,
     formula: str,
     component: str = "(Intercept)",
-    *,
-    relative_tolerance: float = VARIANCE_TOLERANCE.relative,
-    center: str | None = PREDICTOR,
-    cluster: str = CLUSTER,
 ) -> CheckResult:
     """Check a variance component of a model: a random effect's variance or the residual's.
 
@@ -412,13 +404,8 @@ def check_variance(
     formula : str
         The model the task names, in lme4 syntax.
     component : str, default "(Intercept)"
-        The random intercept (``"(Intercept)"``, or the group's name as R's table prints it,
-        e.g. ``"classroom_id"``), a random slope's term (e.g. ``"ses_cwc"``), or the residual
-        (``"Residual"``, as lme4 labels it, or ``"residual"``).
-    relative_tolerance : float, default 0.01
-        Relative tolerance (or 0.01 absolute, whichever is larger).
-    center, cluster
-        As in :func:`check_fixef`.
+        The name the task uses: ``"(Intercept)"``, a random slope's term (``"ses_cwc"``) or
+        ``"Residual"``.
 
     Returns
     -------
@@ -426,46 +413,13 @@ def check_variance(
 
     Notes
     -----
-    The right value is :func:`~hlmtutor.course.expected.expected_variance`, the "Variance"
-    column of ``VarCorr`` in R (``print(VarCorr(m), comp = "Variance")``), which
-    ``hlmtutor.lmer(formula, data).varcorr`` prints too. Hints recognise a standard deviation,
-    a squared variance, another component and the ML fit.
-
-    Examples
-    --------
-    >>> from hlmtutor.course import assignment_data
-    >>> data = assignment_data("a2", "demo")
-    >>> check_variance(None, data, "math_score ~ 1 + (1 | classroom_id)", "Residual").message
-    'No answer yet: put your value in place of None (or ...).'
+    The sealed value is the "Variance" column of ``VarCorr`` in R
+    (``as.data.frame(VarCorr(m))$vcov``), within 0.01 or 1%.
     """
-    variances = _x.variance_components(_x.fit_model(formula, data, center=center, cluster=cluster))
-    _x.require_component(variances, component, formula)
-    right = variances[component]
-
-    def alternatives() -> _Alternatives:
-        ml_fit = _x.fit_model(formula, data, center=center, cluster=cluster, reml=False)
-        ml = _x.variance_components(ml_fit)
-        return [
-            (
-                "that is a standard deviation; the task asks for a variance (its square).",
-                math.sqrt(right),
-            ),
-            ("that is the square of the variance; the variance itself is asked for.", right**2),
-            ("fit the model by REML (lmer's default), not ML.", ml[component]),
-        ] + [
-            (f"that is the variance of {other!r}; the task asks for {component!r}.", value)
-            for other, value in variances.items()
-            if other in _x._variance_labels(variances) and value != right
-        ]
-
-    quantity = f"variance of {component!r} in {formula}"
-    tolerance = Tolerance(VARIANCE_TOLERANCE.absolute, relative_tolerance)
+    _require_data(data, [])
     return _judge(
         answer,
-        right,
-        tolerance,
-        quantity,
-        alternatives,
+        variance_label(formula, component),
         "read the Variance column of the random-effects table.",
     )
 
@@ -478,7 +432,6 @@ def check_statistic(
     *,
     cluster: str = CLUSTER,
     group: Any = None,
-    relative_tolerance: float = STATISTIC_TOLERANCE.relative,
 ) -> CheckResult:
     """Check a descriptive statistic of a column, overall or in one classroom.
 
@@ -497,8 +450,6 @@ def check_statistic(
         The grouping column (used with ``group``).
     group : optional
         Restrict to the rows where ``data[cluster] == group``; ``None`` uses all rows.
-    relative_tolerance : float, default 0.001
-        Relative tolerance (or 0.001 absolute, whichever is larger).
 
     Returns
     -------
@@ -506,59 +457,23 @@ def check_statistic(
 
     Notes
     -----
-    The right value is :func:`~hlmtutor.course.expected.expected_statistic`: the statistics of
-    pandas (``Series.mean``, ``Series.std`` with ``ddof=1``, ...), which are R's ``mean``,
-    ``sd``, ``var``, ``median``, ``min``, ``max`` with ``na.rm = TRUE``. Hints recognise the SD
-    with n in the denominator, a variance for an SD (and back), the value over all rows instead
-    of the classroom, and another column's value.
+    The sealed value is R's ``mean``, ``sd``, ``var``, ``median``, ``min``, ``max`` with
+    ``na.rm = TRUE`` (pandas' statistics), within 0.001 or 0.1%.
 
     Examples
     --------
     >>> from hlmtutor.course import assignment_data
-    >>> data = assignment_data("a1", "demo")
-    >>> check_statistic(float(data["math_score"].mean()), data, "math_score").correct
-    True
+    >>> check_statistic("12", assignment_data("a1", "demo"), "math_score").message
+    'Give a single number; got a str.'
     """
-    rows = _x.statistic_rows(data, column, statistic, cluster, group)
-    values = rows[column]
-    right = _x.statistic_of(values, statistic)
-
-    def alternatives() -> _Alternatives:
-        found: _Alternatives = []
-        if statistic == "sd":
-            found += [
-                (
-                    "divide by n - 1, not n (numpy's std uses n; pandas' std and R's sd use n - 1).",
-                    float(values.std(ddof=0)),
-                ),
-                ("that is the variance; the SD is its square root.", float(values.var())),
-            ]
-        if statistic == "var":
-            found.append(("that is the SD; the variance is its square.", float(values.std())))
-        if group is not None:
-            found.append(
-                (
-                    f"that is the value over all rows; use only {cluster} == {group!r}.",
-                    _x.statistic_of(data[column], statistic),
-                )
-            )
-        return found + [
-            (
-                f"that is the value of {other!r}; the task asks for {column!r}.",
-                _x.statistic_of(rows[other], statistic),
-            )
-            for other in rows.columns
-            if other != column and pd.api.types.is_numeric_dtype(rows[other])
-        ]
-
-    where = "" if group is None else f" where {cluster} == {group!r}"
-    quantity = f"{statistic} of {column}{where}"
+    _require_choice("statistic", statistic, STATISTICS)
+    _require_data(data, [column] + ([cluster] if group is not None else []))
     return _judge(
         answer,
-        right,
-        Tolerance(STATISTIC_TOLERANCE.absolute, relative_tolerance),
-        quantity,
-        alternatives,
+        statistic_label(column, statistic, cluster, group),
+        f"compute the {statistic} of {column!r}"
+        + ("" if group is None else f" over the rows where {cluster} == {group!r}")
+        + ".",
     )
 
 
@@ -569,7 +484,6 @@ def check_centered(
     cluster: str = CLUSTER,
     *,
     kind: str = "within",
-    tolerance: float = CENTERED_TOLERANCE,
 ) -> CheckResult:
     """Check a centered (or classroom-mean) column built from ``data[column]``.
 
@@ -583,12 +497,9 @@ def check_centered(
         The column that was centered and the grouping column (default ``ses`` and
         ``classroom_id``).
     kind : str, default "within"
-        ``"within"`` (value minus its classroom's mean, ``center_within``), ``"group_mean"``
-        (the classroom's mean, ``group_mean``), ``"grand"`` (value minus the grand mean,
-        ``center_grand(x)``) or ``"cluster_grand"`` (classroom mean minus the mean of the
-        classroom means, ``center_grand(group_mean(x, cluster), cluster)``).
-    tolerance : float, default 1e-6
-        Largest absolute difference accepted in any row.
+        ``"within"`` (value minus its classroom's mean), ``"group_mean"`` (the classroom's
+        mean), ``"grand"`` (value minus the grand mean) or ``"cluster_grand"`` (classroom mean
+        minus the mean of the classroom means).
 
     Returns
     -------
@@ -596,86 +507,31 @@ def check_centered(
 
     Notes
     -----
-    The right column is :func:`~hlmtutor.course.expected.expected_centered`, the
-    :mod:`hlmtutor.centering` function of that kind, which matches MLMusingR's ``group_center``
-    (``"within"``) and misty's ``center(type = "CGM")`` (``"cluster_grand"``). Hints recognise
-    the other kinds, classroom means centered at the mean over students (each student counted
-    once) instead of the mean of the classroom means, the uncentered column, a column off by a
-    constant, and a length or missing-value mismatch.
+    The sealed column is the :mod:`hlmtutor.centering` function of that kind (MLMusingR's
+    ``group_center`` for ``"within"``, misty's ``center(type = "CGM")`` for
+    ``"cluster_grand"``), every row within 1e-6.
 
     Examples
     --------
     >>> from hlmtutor.course import assignment_data
-    >>> data = assignment_data("a1", "demo")
-    >>> print(check_centered(data["ses"], data, "ses", kind="within").message)
-    Not within 1e-06 in every row. Hint: compute it from 'ses' and 'classroom_id', in the data's row order.
+    >>> check_centered([0.0], assignment_data("a1", "demo")).message
+    'Your column has 1 values; the data has 236 rows.'
     """
-    _x.require_kind(kind)
-    _x.require_columns(data, [column, cluster])
-    quantity = f"{column} as {KIND_NAMES[kind]}"
+    _require_choice("kind", kind, CENTERING_KINDS)
+    _require_data(data, [column, cluster])
+    quantity = centered_label(column, kind)
     values = _column_values(answer, len(data))
     if isinstance(values, str):
         return CheckResult(False, values, quantity)
-
-    def centered(other: str) -> np.ndarray:
-        return _x.expected_centered(data, column, cluster, other).to_numpy(dtype=float)
-
-    right = centered(kind)
-    if not np.array_equal(np.isnan(values), np.isnan(right)):
-        return CheckResult(
-            False, "Your column has missing values in other rows than the data.", quantity
-        )
-
-    def matches(other: np.ndarray) -> bool:
-        return bool(np.nanmax(np.abs(values - other), initial=0.0) <= tolerance)
-
-    if matches(right):
-        return CheckResult(True, f"Right (within {tolerance:g} in every row).", quantity)
-    raw = data[column].to_numpy(dtype=float)
-    means = centered("group_mean")
-    alternatives = [("that is the column itself, not centered.", raw)] + [
-        (f"that is {KIND_NAMES[other]}.", centered(other))
-        for other in CENTERING_KINDS
-        if other != kind
-    ]
-    alternatives.append(
-        (
-            "those are the classroom means centered at the mean over all students, so large "
-            "classrooms count more; center at the mean of the classroom means, each classroom "
-            "once.",
-            means - np.nanmean(raw),
-        )
-    )
-    intro = f"Not within {tolerance:g} in every row."
-    slips = _SLIP_HINTS.get()
-    for hint, other in alternatives if slips else []:
-        if matches(other):
-            return CheckResult(False, f"{intro} Hint: {hint}", quantity)
-    difference = values - right
-    if slips and np.nanmax(difference) - np.nanmin(difference) <= tolerance:
-        return CheckResult(
-            False,
-            f"{intro} Hint: your column is off by the same amount in "
-            "every row; check which mean you subtract.",
-            quantity,
-        )
+    sealed = _SEALS.get(quantity)
+    if sealed is None:
+        return _unsealed(quantity, f"the column has one number per row ({len(data)}).")
+    tolerance = _tolerance_text(sealed)
+    if _seal.opens(sealed, values.tolist()):
+        return CheckResult(True, f"Right (within {tolerance}).", quantity)
     return CheckResult(
         False,
-        f"{intro} Hint: compute it from {column!r} and {cluster!r}, in the data's row order.",
+        f"Not within {tolerance}. Hint: compute it from {column!r} and {cluster!r}, in the "
+        "data's row order.",
         quantity,
     )
-
-
-def _column_values(answer: Any, n_rows: int) -> np.ndarray | str:
-    """The answer as a float array of ``n_rows`` values, or the reason it is not one."""
-    if answer is None or answer is Ellipsis:
-        return "No answer yet: put your column in place of None (or ...)."
-    if isinstance(answer, pd.DataFrame):
-        return "Give one column (a Series), not a whole DataFrame."
-    try:
-        values = np.asarray(answer, dtype=float).ravel()
-    except (TypeError, ValueError):
-        return f"Give a column of numbers; got a {type(answer).__name__}."
-    if values.size != n_rows:
-        return f"Your column has {values.size} values; the data has {n_rows} rows."
-    return values

@@ -1,11 +1,11 @@
 """The instructor's side of the course: rosters, students' notebooks, the answer key, grading.
 
-Student notebooks import :mod:`hlmtutor.course` and never this module. That is a convention,
-not a security boundary: the package is installed on the students' machines too, and everything
-here can be recomputed from a student's id. What the grade rests on is that :func:`grade` never
-trusts a submitted notebook for anything but the answers it reads back from it: the student's id
-comes from the roster, the data and the right values are computed here, and the scores are
-written by the grader.
+This module is part of ``hlmtutor-instructor``, a distribution of its own that instructors
+install and students do not: the ``hlmtutor`` package students install computes no answer. Each
+student's notebook gets the sealed answers its checks open (:func:`student_notebook`), and the
+grade rests on :func:`grade` trusting a submitted notebook for nothing but the answers it reads
+back from it: the student's id comes from the roster, the data and the right values are computed
+here, and the scores are written by the grader.
 
 ``hlmtutor assignment`` (:func:`write_assignments`) and ``hlmtutor grade`` (:func:`grade`) are
 the command-line faces of this module.
@@ -19,10 +19,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import _grading, _myst
+from hlmtutor.course import _myst, _seal
+from hlmtutor.course.assignments import (
+    ASSIGNMENTS,
+    Assignment,
+    _normalise_id,
+    assignment_data,
+    get_assignment,
+)
+
+from . import _grading, tasks
 from ._grading import GradingAborted
 from ._roster import ROSTER_ID_COLUMN, parse_assignments, read_roster, roster_ids, validate_ids
-from .assignments import ASSIGNMENTS, Assignment, _normalise_id, assignment_data, get_assignment
 
 __all__ = [
     "ANSWER_KEY_FILE",
@@ -34,6 +42,7 @@ __all__ = [
     "parse_assignments",
     "read_roster",
     "roster_ids",
+    "SEALS_TAG",
     "student_notebook",
     "validate_ids",
     "write_assignments",
@@ -130,8 +139,30 @@ def plain_notebook(notebook, source: Path | None = None):
     return notebook
 
 
-def student_notebook(source: str | Path, student_id: str):
-    """A student's copy of an assignment notebook, with their id injected.
+SEALS_TAG = "hlmtutor-seals"
+
+
+def _seals_cell(assignment: str, student_id: str):
+    import nbformat
+
+    return nbformat.v4.new_code_cell(
+        "# Sealed answers for this notebook's checks (hashes of tolerance bins, no values):\n"
+        "# leave this cell as it is and run it.\n"
+        "from hlmtutor.course import load_seals\n\n"
+        f"load_seals({_seal.dumps(tasks.seals(assignment, student_id))!r})",
+        metadata={"tags": [SEALS_TAG]},
+    )
+
+
+def _assignment_of(source: Path) -> str | None:
+    for name, spec in ASSIGNMENTS.items():
+        if Path(spec.notebook).stem == source.stem:
+            return name
+    return None
+
+
+def student_notebook(source: str | Path, student_id: str, assignment: str | None = None):
+    """A student's copy of an assignment notebook, with their id and sealed answers injected.
 
     Parameters
     ----------
@@ -140,6 +171,9 @@ def student_notebook(source: str | Path, student_id: str):
         :func:`notebook_source`.
     student_id : str
         The student's id.
+    assignment : str, optional
+        The assignment it answers (``"a1"``, ...); by default the one whose notebook has the
+        source's name. Without one, no seals are written (the checks then check form only).
 
     Returns
     -------
@@ -156,7 +190,11 @@ def student_notebook(source: str | Path, student_id: str):
     -----
     As papermill does, a code cell tagged ``injected-parameters`` that sets
     ``student_id = '<id>'`` goes right after the cell tagged ``parameters``, so the
-    notebook's default id is overridden. (No R counterpart.)
+    notebook's default id is overridden. Right after it goes a cell tagged ``hlmtutor-seals``
+    that loads the sealed answers of that student's data
+    (:func:`hlmtutor_instructor.tasks.seals`): salted, slow hashes of each right value's tolerance
+    bins, so the notebook's checks say correct / not yet without holding any value.
+    (No R counterpart.)
 
     Examples
     --------
@@ -182,13 +220,16 @@ def student_notebook(source: str | Path, student_id: str):
     notebook.cells = [
         cell
         for cell in notebook.cells
-        if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+        if not {"injected-parameters", SEALS_TAG} & set(cell.get("metadata", {}).get("tags", []))
     ]
     injected = nbformat.v4.new_code_cell(
         f"# Parameters injected for this student\nstudent_id = {student_id!r}",
         metadata={"tags": ["injected-parameters"]},
     )
     notebook.cells.insert(position + 1, injected)
+    name = assignment if assignment is not None else _assignment_of(source)
+    if name is not None:
+        notebook.cells.insert(position + 2, _seals_cell(name, _normalise_id(student_id)))
     return plain_notebook(notebook, source if source.suffix == ".md" else None)
 
 
@@ -218,10 +259,10 @@ def answer_key(student_ids: Iterable[str | int], assignments: str | Iterable[str
 
     Notes
     -----
-    Each answer is computed by :mod:`hlmtutor.course.expected`, as the student's check
-    computes it, on :func:`~hlmtutor.course.assignment_data` for that student. For a column
-    the key holds its standard deviation, a fingerprint (the check and the grader compare every
-    row).
+    Each answer is computed by :mod:`hlmtutor_instructor.expected` (through
+    :data:`hlmtutor_instructor.tasks.RULES`), as the seals and the grader compute it, on
+    :func:`~hlmtutor.course.assignments.assignment_data` for that student. For a column the key holds its
+    standard deviation, a fingerprint (the seal and the grader compare every row).
 
     Examples
     --------
@@ -234,17 +275,18 @@ def answer_key(student_ids: Iterable[str | int], assignments: str | Iterable[str
         spec = ASSIGNMENTS[name]
         for student_id in map(_normalise_id, student_ids):
             data = assignment_data(name, student_id)
-            rows += [
-                (
-                    student_id,
-                    name,
-                    task.key,
-                    task.quantity,
-                    float(task.expected(data)),
-                    task.tolerance,
+            for task in spec.tasks:
+                item = tasks.rule(name, task.key)
+                rows.append(
+                    (
+                        student_id,
+                        name,
+                        task.key,
+                        task.quantity,
+                        item.key_value(data),
+                        item.tolerance_text(),
+                    )
                 )
-                for task in spec.tasks
-            ]
     return pd.DataFrame(rows, columns=ANSWER_KEY_COLUMNS)
 
 
@@ -331,7 +373,7 @@ def write_assignments(
         for student_id in student_ids:
             notebook_path, data_path = student_files(out, student_id, spec)
             notebook_path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(student_notebook(sources[name], student_id), notebook_path)
+            nbformat.write(student_notebook(sources[name], student_id, name), notebook_path)
             assignment_data(name, student_id).to_csv(data_path, index=False)
     key_path = Path(key_file) if key_file is not None else out / ANSWER_KEY_FILE
     return _update_answer_key(key_path, answer_key(student_ids, names))
@@ -374,7 +416,7 @@ def grade(
         writes), or one ``.ipynb`` whose name starts with the assignment's name (``a1...``).
         Symbolic links (a student's folder, a notebook) are refused, not followed.
     roster : DataFrame, str or Path
-        The class roster (see :func:`~hlmtutor.course.instructor.read_roster`).
+        The class roster (see :func:`read_roster`).
     out : str or Path
         Where to write ``scores.csv``, ``feedback/<id>.md`` and ``executed/<id>/``.
     assignments : str or sequence of str, optional

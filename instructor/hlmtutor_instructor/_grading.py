@@ -55,11 +55,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _sandbox
+from hlmtutor.course import _sandbox
+from hlmtutor.course._safeio import (
+    OutputFolder,
+    Unreadable,
+    inline,
+    is_link,
+    plain,
+    quoted,
+    read_capped,
+)
+from hlmtutor.course.assignments import ASSIGNMENTS, Assignment, Task, assignment_data
+from hlmtutor.course.checks import CheckResult
+
+from . import tasks as _tasks
 from ._roster import parse_assignments, roster_ids
-from ._safeio import OutputFolder, Unreadable, inline, is_link, plain, quoted, read_capped
-from .assignments import ASSIGNMENTS, Assignment, Task, assignment_data
-from .checks import CheckResult, slip_hints
+from .checks import slip_hints
 
 SCORES_FILE = "scores.csv"
 PROGRESS_FILE = "scores.progress.csv"
@@ -408,11 +419,20 @@ def _kill_group(process: subprocess.Popen) -> None:
 # The installed package must not change while grading
 
 
+def _package_folders() -> list[Path]:
+    """The folders of the grader's two packages: ``hlmtutor`` and ``hlmtutor_instructor``."""
+    import hlmtutor
+
+    return [Path(hlmtutor.__file__).resolve().parent, Path(__file__).resolve().parent]
+
+
 def _watched_files() -> list[Path]:
-    """The package's files and the ``.pth`` start-up files of the site folders."""
-    package = Path(__file__).resolve().parents[1]
+    """The packages' files and the ``.pth`` start-up files of the site folders."""
     files = [
-        path for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts
+        path
+        for package in _package_folders()
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
     ]
     folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     folders.update(getattr(site, "getsitepackages", list)())
@@ -435,18 +455,27 @@ def package_fingerprint() -> dict[str, str]:
 
 
 def installed_mismatches() -> list[str]:
-    """Files of the installed package whose SHA-256 differs from the wheel's ``RECORD``.
+    """Files of the installed packages whose SHA-256 differs from their wheel's ``RECORD``.
 
-    An editable install (a source checkout) has no hashes to compare with and gives ``[]``.
+    Both distributions are compared: ``hlmtutor`` and ``hlmtutor-instructor``. An editable
+    install (a source checkout) has no hashes to compare with and gives ``[]``.
     """
+    mismatches = []
+    for distribution, package in zip(
+        ("hlmtutor", "hlmtutor-instructor"), _package_folders(), strict=True
+    ):
+        mismatches += _distribution_mismatches(distribution, package)
+    return mismatches
+
+
+def _distribution_mismatches(distribution: str, package: Path) -> list[str]:
     import base64
     from importlib import metadata
 
     try:
-        files = metadata.distribution("hlmtutor").files or []
+        files = metadata.distribution(distribution).files or []
     except metadata.PackageNotFoundError:
         return []
-    package = Path(__file__).resolve().parents[1]
     mismatches = []
     for entry in files:
         if entry.hash is None or entry.hash.mode != "sha256":
@@ -520,7 +549,7 @@ def judge(spec: Assignment, student_id: str, outcome: Outcome) -> list[TaskGrade
             continue
         try:
             with slip_hints():  # the instructor's feedback names the slip; the notebook does not
-                result = task.check(value, data)
+                result = _tasks.rule(spec.name, task.key).judge(value, data)
         except Exception as error:  # a check that cannot judge the value scores nothing
             reason = plain(type(error).__name__, 60)
             grades.append(TaskGrade(task, 0, None, f"could not be checked ({reason})"))
@@ -744,7 +773,7 @@ def grade_submissions(
     jobs: int = 1,
     force: bool = False,
 ) -> pd.DataFrame:
-    """:func:`hlmtutor.course.instructor.grade` (documented there)."""
+    """:func:`hlmtutor_instructor.instructor.grade` (documented there)."""
     for module in ("papermill", "ipykernel"):
         try:
             __import__(module)

@@ -84,6 +84,6 @@ def component_labels(components: list[Component]) -> dict[str, float]:
 
 def fit(formula: str, data: pd.DataFrame, reml: bool = True):
     """``hlmtutor.lmer(formula, data, REML=reml)``."""
-    from ..models import lmer
+    from hlmtutor.models import lmer
 
     return lmer(formula, data, REML=reml)

@@ -1,9 +1,10 @@
 """The right value of every checked quantity, and the tolerances the checks accept.
 
-Each ``expected_*`` function computes, from a student's data, the value the matching
-``check_*`` function of :mod:`hlmtutor.course.checks` compares an answer with; the answer key of
-:mod:`hlmtutor.course.instructor` is built from the same functions, so a check in the student's
-notebook and the instructor's grade can never disagree.
+Each ``expected_*`` function computes, from a student's data, the value the matching ``check_*``
+function of :mod:`hlmtutor_instructor.checks` judges an answer against; the seals written into a
+student's notebook (:mod:`hlmtutor_instructor.tasks`) and the answer key are built from the same
+functions, so a check in the student's notebook and the instructor's grade agree. This module is
+part of the instructor's install only: the ``hlmtutor`` package students install has none of it.
 
 Column names are arguments (defaults ``math_score``, ``classroom_id``, ``ses``): nothing here is
 tied to the assignments' data beyond its defaults.
@@ -12,10 +13,19 @@ tied to the assignments' data beyond its defaults.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from hlmtutor.course.checks import (
+    CENTERING_KINDS,
+    CLUSTER,
+    FIXEF_STATISTICS,
+    OUTCOME,
+    PREDICTOR,
+    STATISTICS,
+    Tolerance,
+)
 
 from . import _fits
 
@@ -33,57 +43,6 @@ __all__ = [
     "variance_components",
 ]
 
-CLUSTER = "classroom_id"
-OUTCOME = "math_score"
-PREDICTOR = "ses"
-FIXEF_STATISTICS = ("Estimate", "Std. Error", "df", "t value", "Pr(>|t|)")
-CENTERING_KINDS = ("within", "group_mean", "grand", "cluster_grand")
-STATISTICS = ("mean", "sd", "var", "median", "min", "max", "count")
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """Accept ``|answer - right| <= max(absolute, relative * |right|)``.
-
-    Attributes
-    ----------
-    absolute, relative : float
-        The absolute and relative parts (0 leaves a part out).
-
-    Examples
-    --------
-    >>> tolerance = Tolerance(absolute=0.01, relative=0.005)
-    >>> tolerance.accepts(10.04, 10.0), str(tolerance)
-    (True, 'within 0.01 or 0.5% of its size, whichever is larger')
-    """
-
-    absolute: float = 0.0
-    relative: float = 0.0
-
-    def width(self, right: float) -> float:
-        """The largest difference accepted around ``right``."""
-        return max(self.absolute, self.relative * abs(right))
-
-    def distance(self, answer: float, right: float) -> float:
-        """``|answer - right|`` in widths: 1 or less is accepted."""
-        width = self.width(right)
-        difference = abs(answer - right)
-        if width == 0:
-            return 0.0 if difference == 0 else float("inf")
-        return difference / width
-
-    def accepts(self, answer: float, right: float) -> bool:
-        """Whether ``answer`` lies within the tolerance of ``right``."""
-        return self.distance(answer, right) <= 1
-
-    def __str__(self) -> str:
-        parts = []
-        if self.absolute:
-            parts.append(f"{self.absolute:g}")
-        if self.relative:
-            parts.append(f"{self.relative * 100:g}% of its size")
-        return "within " + " or ".join(parts) + (", whichever is larger" if len(parts) > 1 else "")
-
 
 ICC_TOLERANCE = Tolerance(absolute=0.005)
 VARIANCE_TOLERANCE = Tolerance(absolute=0.01, relative=0.01)
@@ -95,13 +54,6 @@ FIXEF_TOLERANCE = {
     "df": Tolerance(absolute=0.1, relative=0.01),
     "t value": Tolerance(absolute=0.01, relative=0.005),
     "Pr(>|t|)": Tolerance(absolute=0.0001, relative=0.02),
-}
-
-KIND_NAMES = {
-    "within": "the column centered within classrooms (value minus its classroom's mean)",
-    "group_mean": "the classroom means",
-    "grand": "the column centered at the grand mean (value minus the mean of all rows)",
-    "cluster_grand": "the classroom means centered at the mean of the classroom means",
 }
 
 
@@ -154,7 +106,7 @@ def expected_centered(
     cluster: str = CLUSTER,
     kind: str = "within",
 ) -> pd.Series:
-    """The right column for :func:`~hlmtutor.course.check_centered`.
+    """The right column for `check_centered`.
 
     Parameters
     ----------
@@ -184,7 +136,7 @@ def expected_centered(
     >>> float(expected_centered(data, kind="within").groupby(data["classroom_id"]).mean().abs().max()) < 1e-12
     True
     """
-    from ..centering import center_grand, center_within, group_mean
+    from hlmtutor.centering import center_grand, center_within, group_mean
 
     require_kind(kind)
     require_columns(data, [column, cluster])
@@ -306,7 +258,7 @@ def null_variances(
 def expected_icc(
     data: pd.DataFrame, outcome: str = OUTCOME, cluster: str = CLUSTER, *, reml: bool = True
 ) -> float:
-    """The ICC :func:`~hlmtutor.course.check_icc` compares with.
+    """The ICC `check_icc` compares with.
 
     Parameters
     ----------
@@ -346,7 +298,7 @@ def expected_fixef(
     cluster: str = CLUSTER,
     reml: bool = True,
 ) -> float:
-    """The cell of the fixed-effects table :func:`~hlmtutor.course.check_fixef` compares with.
+    """The cell of the fixed-effects table `check_fixef` compares with.
 
     Parameters
     ----------
@@ -389,7 +341,7 @@ def expected_variance(
     cluster: str = CLUSTER,
     reml: bool = True,
 ) -> float:
-    """The variance component :func:`~hlmtutor.course.check_variance` compares with.
+    """The variance component `check_variance` compares with.
 
     Parameters
     ----------
@@ -460,7 +412,7 @@ def expected_statistic(
     cluster: str = CLUSTER,
     group: Any = None,
 ) -> float:
-    """The descriptive statistic :func:`~hlmtutor.course.check_statistic` compares with.
+    """The descriptive statistic `check_statistic` compares with.
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Class rosters and assignment lists, read strictly (shared by the instructor's tools).
 
-A module of its own so that :mod:`hlmtutor.course.instructor` and
-:mod:`hlmtutor.course._grading` both import it and neither imports the other's caller.
+A module of its own so that :mod:`hlmtutor_instructor.instructor` and
+:mod:`hlmtutor_instructor._grading` both import it and neither imports the other's caller.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .assignments import ASSIGNMENTS, _normalise_id, get_assignment
+from hlmtutor.course.assignments import ASSIGNMENTS, _normalise_id, get_assignment
 
 __all__ = ["ROSTER_ID_COLUMN", "parse_assignments", "read_roster", "roster_ids", "validate_ids"]
 
