@@ -32,8 +32,12 @@ section <- function(name, expr) {
   cat(paste0("#### ", name), printed, "", file = rout, sep = "\n", append = TRUE)
 }
 write17 <- function(df, file) {
-  for (j in seq_along(df)) if (is.double(df[[j]])) df[[j]] <- sprintf("%.17g", df[[j]])
-  write.csv(df, file.path(out_dir, file), row.names = FALSE)
+  for (j in seq_along(df)) {
+    if (is.double(df[[j]]) || is.logical(df[[j]])) {
+      df[[j]] <- ifelse(is.na(df[[j]]), NA_character_, sprintf("%.17g", df[[j]]))
+    }
+  }
+  write.csv(df, file.path(out_dir, file), row.names = FALSE, na = "")
 }
 
 # 1. The data, written as plain CSV and read back.
@@ -83,6 +87,7 @@ section("predict", {
 # 5. A random slope for urban, compared by a likelihood ratio test.
 m_slope <- glmer(use ~ age + urban + livch + (urban | district), data = co, family = binomial)
 section("m_slope", print(VarCorr(m_slope)))
+section("m_slope_message", cat(m_slope@optinfo$conv$lme4$messages, sep = "\n"))
 section("lrt", print(anova(m_int, m_slope)))
 
 # 6. Laplace against adaptive Gauss-Hermite quadrature.
