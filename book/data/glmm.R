@@ -5,10 +5,10 @@
 #   glmm-contraception.csv  mlmRev's Contraception (1988 Bangladesh Fertility Survey; Huq & Cleland
 #                           1990): 1,934 women in 60 districts, contraceptive use (0/1), centred
 #                           age, urban residence, number of living children;
-#   glmm-mmmec.csv          mlmRev's Mmmec (Smans et al. 1992): malignant melanoma deaths and the
+#   glmm-mmmec.csv          mlmRev's Mmmec (Langford et al. 1998): malignant melanoma deaths and the
 #                           expected deaths in 354 counties of 78 regions of 9 European nations,
 #                           with the centred UVB dose;
-#   glmm-pairs.csv          a simulated data set with small clusters (set.seed below): 150 clusters
+#   glmm-small-clusters.csv a simulated data set with small clusters (set.seed below): 150 clusters
 #                           of 4 binary outcomes, where adaptive quadrature matters;
 #   glmm-lme4.csv           every lme4 estimate the chapter compares with hlmtutor, at full
 #                           precision (columns model, kind, parameter, estimate, se);
@@ -55,15 +55,15 @@ write17(mm_out, "glmm-mmmec.csv")
 set.seed(20261206)
 n_cluster <- 150
 per_cluster <- 4
-pairs_out <- data.frame(cluster = rep(seq_len(n_cluster), each = per_cluster),
+small_out <- data.frame(cluster = rep(seq_len(n_cluster), each = per_cluster),
                         x = round(rnorm(n_cluster * per_cluster), 3))
 u <- rnorm(n_cluster, sd = 2.5)
-pairs_out$y <- rbinom(nrow(pairs_out), 1, plogis(-0.5 + 1 * pairs_out$x + u[pairs_out$cluster]))
-write17(pairs_out, "glmm-pairs.csv")
+small_out$y <- rbinom(nrow(small_out), 1, plogis(-0.5 + 1 * small_out$x + u[small_out$cluster]))
+write17(small_out, "glmm-small-clusters.csv")
 
 co <- read.csv(file.path(out_dir, "glmm-contraception.csv"))
 mm <- read.csv(file.path(out_dir, "glmm-mmmec.csv"))
-pairs <- read.csv(file.path(out_dir, "glmm-pairs.csv"))
+small <- read.csv(file.path(out_dir, "glmm-small-clusters.csv"))
 section("head", print(head(co)))
 
 # 2. A linear model on the 0/1 outcome (lme4 fits it without a word).
@@ -96,11 +96,11 @@ m_agq <- glmer(use ~ age + urban + livch + (1 | district), data = co, family = b
 section("agq", print(rbind(Laplace = c(fixef(m_int), sd = sqrt(tau2), logLik = logLik(m_int)),
                            AGQ8 = c(fixef(m_agq), sd = sqrt(VarCorr(m_agq)$district[1, 1]),
                                     logLik = logLik(m_agq)))))
-pairs_laplace <- glmer(y ~ x + (1 | cluster), data = pairs, family = binomial)
-pairs_agq <- glmer(y ~ x + (1 | cluster), data = pairs, family = binomial, nAGQ = 10)
+small_laplace <- glmer(y ~ x + (1 | cluster), data = small, family = binomial)
+small_agq <- glmer(y ~ x + (1 | cluster), data = small, family = binomial, nAGQ = 10)
 sd_of <- function(m) sqrt(VarCorr(m)$cluster[1, 1])
-section("pairs", print(rbind(Laplace = c(fixef(pairs_laplace), sd = sd_of(pairs_laplace)),
-                             AGQ10 = c(fixef(pairs_agq), sd = sd_of(pairs_agq)))))
+section("small", print(rbind(Laplace = c(fixef(small_laplace), sd = sd_of(small_laplace)),
+                             AGQ10 = c(fixef(small_agq), sd = sd_of(small_agq)))))
 
 # 7. Counts with an exposure: Poisson with offset(log(expected)), overdispersion, and an
 #    observation-level random effect (one level of county per row).
@@ -122,8 +122,8 @@ section("p_olre", {
 
 # lme4's convergence messages, per fit (a gradient check can fail at an optimum that is fine).
 section("messages", print(sapply(
-  list(m_int = m_int, m_slope = m_slope, m_agq = m_agq, pairs_laplace = pairs_laplace,
-       pairs_agq = pairs_agq, p_nation = p_nation, p_olre = p_olre),
+  list(m_int = m_int, m_slope = m_slope, m_agq = m_agq, small_laplace = small_laplace,
+       small_agq = small_agq, p_nation = p_nation, p_olre = p_olre),
   function(m) paste(c(m@optinfo$conv$lme4$messages, ""), collapse = " ")
 )))
 
@@ -141,8 +141,8 @@ estimates <- function(m, model) {
                estimate = as.numeric(logLik(m)), se = NA)
   )
 }
-fits <- list(m_int = m_int, m_slope = m_slope, m_agq = m_agq, pairs_laplace = pairs_laplace,
-             pairs_agq = pairs_agq, p_nation = p_nation, p_olre = p_olre)
+fits <- list(m_int = m_int, m_slope = m_slope, m_agq = m_agq, small_laplace = small_laplace,
+             small_agq = small_agq, p_nation = p_nation, p_olre = p_olre)
 all_estimates <- do.call(rbind, Map(estimates, fits, names(fits)))
 lin_fixed <- summary(lin)$coefficients
 all_estimates <- rbind(all_estimates, data.frame(
