@@ -490,6 +490,18 @@ def test_search_finds_icc(browser: Browser, base_url: str) -> None:
     assert not browser.console_errors, browser.console_errors
 
 
+@pytest.mark.parametrize("query", ["logistic", "binary", "glmer", "count"])
+def test_search_finds_glmm_chapter(browser: Browser, base_url: str, query: str) -> None:
+    """A reader searching for a word of the binary-and-count chapter finds it (issue 17)."""
+    browser.visit(base_url + f"search.html?q={query}")
+    browser.page.wait_for_selector("#search-results ul.search li", timeout=15_000)
+    results = browser.page.eval_on_selector_all(
+        "#search-results ul.search li a", "links => links.map(a => a.href)"
+    )
+    assert any("book/glmm" in link for link in results), f"{query!r} search results: {results}"
+    assert not browser.console_errors, browser.console_errors
+
+
 @pytest.mark.parametrize("page_path", [NULL_MODEL_PAGE, FULL_MODEL_PAGE])
 def test_guide_numbers_are_shown(browser: Browser, base_url: str, page_path: str) -> None:
     """The chapter shows each of R's key numbers (to R's printed precision) in its visible text."""
