@@ -33,6 +33,9 @@ def run_make(folder: Path, *arguments: str) -> subprocess.CompletedProcess:
 def project(tmp_path: Path) -> Path:
     shutil.copy2(ROOT / "Makefile", tmp_path / "Makefile")
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    # the instructor's distribution is a prerequisite of the venv too (Makefile's STAMP)
+    (tmp_path / "instructor").mkdir()
+    (tmp_path / "instructor" / "pyproject.toml").write_text("[project]\nname = 'y'\n")
     return tmp_path
 
 
