@@ -52,7 +52,7 @@ def _draw(fit: LmerResult, rng: np.random.Generator, use_u: bool = False) -> np.
     the fitted ones with ``use_u``, then new residuals."""
     sigma = fit.sigma
     if use_u:
-        y = fit.fitted().to_numpy()
+        y = fit.fitted().reindex(fit.data.index).to_numpy()
     else:
         y = fit.frame.X @ fit.params.to_numpy()
         for term in fit.reterms.terms:

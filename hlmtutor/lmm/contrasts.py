@@ -482,7 +482,7 @@ def _lsmeans_matrix(fit: LmerResult, term: str):
             grid_vars[name] = _Variable(values=np.full(n, np.mean(var.values)))
         else:
             grid_vars[name] = _Variable(codes=codes[name], labels=var.labels)
-    matrix, _, _ = _design(frame.formula.fixed, grid_vars, n)
+    matrix, _, _ = _design(frame.formula.fixed, grid_vars, n, contrasts=frame.contrasts)
     x_grid = matrix[:, list(frame._kept)]
     null = _null_space(frame, variables)
     term_levels = list(product(*[range(len(variables[f].labels)) for f in reversed(parts)]))
@@ -516,7 +516,7 @@ def _null_space(frame, variables) -> np.ndarray | None:
 
     if not frame.aliased:
         return None
-    full, _, _ = _design(frame.formula.fixed, variables, len(frame.y))
+    full, _, _ = _design(frame.formula.fixed, variables, len(frame.y), contrasts=frame.contrasts)
     _, singular, vt = np.linalg.svd(full, full_matrices=True)
     rank = int(np.sum(singular > singular[0] * max(full.shape) * np.finfo(float).eps))
     return vt[rank:].T

@@ -109,4 +109,6 @@ def update(
                 f"The new formula {new_formula!r} uses {missing}, which the fit's model frame "
                 "does not hold (it keeps only the old formula's columns): pass data=."
             )
+    if fit.frame.contrasts and "contrasts" not in kwargs:  # R's update keeps the call's contrasts
+        kwargs["contrasts"] = dict(fit.frame.contrasts)
     return lmer(new_formula, data, REML=fit.REML if REML is None else REML, **kwargs)

@@ -1,0 +1,110 @@
+# Reference values for the fitting options of tests/test_api.py: lme4 1.1's lmer with subset=,
+# contrasts= (contr.sum, contr.helmert, contr.poly), na.action = na.exclude (fitted, resid and
+# predict padded with NA), predict(re.form = NULL / NA / ~(1 | g)), a text column of digits as a
+# factor, and refitML. Written to tests/reference/api/. Run from the repository root:
+# Rscript tests/reference/api.R
+#
+# As in engine.R, every data set is written with 17 significant digits and every model is fitted
+# to the data AS READ BACK, so R and Python fit the same numbers.
+suppressMessages({library(lme4)})
+out <- "tests/reference/api"
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
+
+num17 <- function(x) {
+  x <- as.double(x)
+  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
+  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
+  res
+}
+
+wcsv <- function(df, name) {
+  df <- as.data.frame(df, stringsAsFactors = FALSE, check.names = FALSE)
+  text <- which(vapply(df, function(v) is.character(v) || is.factor(v), logical(1)))
+  for (j in seq_along(df)) {
+    if (is.factor(df[[j]])) df[[j]] <- as.character(df[[j]])
+    if (is.double(df[[j]])) df[[j]] <- num17(df[[j]])
+  }
+  write.csv(df, file.path(out, name), row.names = FALSE, na = "",
+            quote = if (length(text)) unname(text) else FALSE)
+}
+
+# data read back with every text column kept as text (colClasses), numbers as numbers
+write_data <- function(d, file, text = character()) {
+  wcsv(d, file)
+  classes <- ifelse(names(d) %in% text, "character", NA)
+  back <- read.csv(file.path(out, file), colClasses = classes)
+  stopifnot(identical(names(back), names(d)), nrow(back) == nrow(d))
+  for (v in names(d)) {
+    a <- d[[v]]
+    b <- back[[v]]
+    if (is.numeric(a)) stopifnot(all(as.double(a) == b, na.rm = TRUE), identical(is.na(a), is.na(b)))
+    else stopifnot(identical(as.character(a), as.character(b)))
+  }
+  back
+}
+
+# one row per model: its criterion, theta, fixed effects (names and values) and sigma
+fits <- list()
+record <- function(name, m) {
+  fe <- fixef(m)
+  fits[[name]] <<- data.frame(model = name, kind = c("crit", rep("theta", length(getME(m, "theta"))),
+                                                     rep("fixef", length(fe)), "sigma"),
+                              name = c("crit", names(getME(m, "theta")), names(fe), "sigma"),
+                              value = c(if (isREML(m)) REMLcrit(m) else deviance(m), getME(m, "theta"), fe, sigma(m)))
+}
+
+# -- sleepstudy with two missing outcomes and a text column of digits ---------------------------
+ss <- lme4::sleepstudy
+sleep <- data.frame(Reaction = ss$Reaction, Days = ss$Days, Subject = as.character(ss$Subject),
+                    stringsAsFactors = FALSE)
+sleep$Reaction[c(1, 6, 40)] <- NA
+# "1" < "10" < "2" < "9" as R sorts text: the factor's levels are not the numbers' order
+sleep$dose <- c("1", "2", "9", "10")[sleep$Days %% 4 + 1]
+sleep <- write_data(sleep, "sleep.csv", text = c("Subject", "dose"))
+
+m_sub <- lmer(Reaction ~ Days + (Days | Subject), sleep, subset = Days >= 2)
+record("subset_days", m_sub)
+m_excl <- lmer(Reaction ~ Days + (Days | Subject), sleep, subset = Subject != "308",
+               na.action = na.exclude)
+record("exclude", m_excl)
+wcsv(data.frame(fitted = fitted(m_excl), resid = residuals(m_excl), predict = predict(m_excl),
+                predict_na = predict(m_excl, re.form = NA)),
+     "exclude_padded.csv")
+m_dose <- lmer(Reaction ~ dose + (1 | Subject), sleep)
+record("dose_text", m_dose)
+
+# predictions on new data: random terms chosen by re.form, a new and a missing subject
+new <- data.frame(Days = c(0, 3, 7, 2, 5), Subject = c("308", "309", "372", "999", NA),
+                  dose = c("1", "10", "9", "2", "1"), stringsAsFactors = FALSE)
+wcsv(new, "newdata.csv")
+m_two <- lmer(Reaction ~ Days + (1 | Subject) + (0 + Days | Subject), sleep)
+record("two_terms", m_two)
+m_corr <- lmer(Reaction ~ Days + (Days | Subject), sleep)
+record("corr", m_corr)
+wcsv(data.frame(
+  two_all = predict(m_two, new, allow.new.levels = TRUE),
+  two_none = predict(m_two, new, re.form = NA),
+  two_int = predict(m_two, new, re.form = ~ (1 | Subject), allow.new.levels = TRUE),
+  two_slope = predict(m_two, new, re.form = ~ (0 + Days | Subject), allow.new.levels = TRUE),
+  corr_int = predict(m_corr, new, re.form = ~ (1 | Subject), allow.new.levels = TRUE),
+  corr_zero = predict(m_corr, new, re.form = ~ 0)
+), "newdata_predict.csv")
+
+# -- cake with user contrasts ---------------------------------------------------------------------
+ck <- lme4::cake
+cake <- write_data(data.frame(angle = ck$angle, recipe = as.character(ck$recipe),
+                              replicate = as.character(ck$replicate),
+                              tempf = paste0("T", ck$temp), stringsAsFactors = FALSE),
+                   "cake.csv", text = c("recipe", "replicate", "tempf"))
+form <- angle ~ recipe * tempf + (1 | recipe:replicate)
+record("cake_sum_poly", lmer(form, cake, contrasts = list(recipe = "contr.sum", tempf = "contr.poly")))
+record("cake_helmert", lmer(form, cake, contrasts = list(recipe = "contr.helmert",
+                                                        tempf = "contr.treatment")))
+record("cake_sum_only", lmer(angle ~ tempf + (1 | recipe:replicate), cake,
+                             contrasts = list(tempf = "contr.sum")))
+
+# -- refitML starts from the REML theta ------------------------------------------------------------
+ml <- refitML(m_corr)
+record("corr_refitml", ml)
+
+wcsv(do.call(rbind, fits), "fits.csv")
