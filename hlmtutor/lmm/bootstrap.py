@@ -42,7 +42,7 @@ _CHUNK = 10  # replicates per joblib task: a refit takes a few ms
 
 
 def _children(seed, n: int) -> list[np.random.SeedSequence]:
-    from ..power import _children as children
+    from ..power_analysis import _children as children
 
     return children(seed, n)
 
