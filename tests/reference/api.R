@@ -108,3 +108,19 @@ ml <- refitML(m_corr)
 record("corr_refitml", ml)
 
 wcsv(do.call(rbind, fits), "fits.csv")
+
+# -- wide tables: R wraps a printed matrix at width 80 ------------------------------------------
+# a between-subject factor, so factor(Days) + grp has 12 fixed effects (lme4 prints their
+# correlations up to 12) and the correlation table is wider than 80 columns
+sleep$grp <- c("a", "b", "c")[as.integer(factor(sleep$Subject)) %% 3 + 1]
+m_wide <- lmer(Reaction ~ factor(Days) + grp + (1 | Subject), sleep)
+writeLines(capture.output(print(summary(m_wide), correlation = TRUE)),
+           file.path(out, "wide_summary.txt"))
+# print.default of character matrices (quote = FALSE), left and right justified
+cells <- matrix(sprintf("%.*f", rep(0:4, length.out = 3 * 17), seq(0.5, by = 13.37, length.out = 3 * 17)),
+                3, 17)
+dimnames(cells) <- list(c("first", "second", "a third row"), paste0("column", 1:17))
+writeLines(c(capture.output(print(cells, quote = FALSE, right = FALSE)),
+             capture.output(print(cells, quote = FALSE, right = TRUE))),
+           file.path(out, "wide_matrix.txt"))
+wcsv(data.frame(cells, check.names = FALSE), "wide_matrix_cells.csv")
