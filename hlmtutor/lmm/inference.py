@@ -260,9 +260,16 @@ def anova_type3(result: LmerResult) -> pd.DataFrame:
         rows[term] = (
             contest(result, contrasts) if len(contrasts) else dict.fromkeys(columns, np.nan)
         )
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    table = pd.DataFrame.from_dict(aliased_last(rows), orient="index", columns=columns)
     table.attrs["heading"] = "Type III Analysis of Variance Table with Satterthwaite's method"
     return table
+
+
+def aliased_last(rows: dict) -> dict:
+    """lmerTest's row order: the terms that were tested, then those whose columns were all
+    aliased (their rows of NA), each group in the formula's order."""
+    tested = {k: v for k, v in rows.items() if not np.isnan(v["NumDF"])}
+    return tested | {k: v for k, v in rows.items() if k not in tested}
 
 
 # -- likelihood-ratio tests ---------------------------------------------------------------------

@@ -1,8 +1,10 @@
-# Reference values for the fitting options of tests/test_api.py: lme4 1.1's lmer with subset=,
+# Reference values for lmer's fitting options and printing: lme4 1.1's lmer with subset=,
 # contrasts= (contr.sum, contr.helmert, contr.poly), na.action = na.exclude (fitted, resid and
-# predict padded with NA), predict(re.form = NULL / NA / ~(1 | g)), a text column of digits as a
-# factor, and refitML. Written to tests/reference/api/. Run from the repository root:
-# Rscript tests/reference/api.R
+# predict padded with NA), predict(re.form = NULL / NA / ~0 / ~(1 | g)), a text column of digits
+# as a factor, refitML, R's wrapping of wide printed tables, and lmerTest 3.1's anova rows for a
+# term aliased away. Written to tests/reference/api/ for tests/test_lmm_fit.py,
+# tests/test_lmm_prediction.py, tests/test_rprint.py and tests/test_toolbox.py. Run from the
+# repository root: Rscript tests/reference/api.R
 #
 # As in engine.R, every data set is written with 17 significant digits and every model is fitted
 # to the data AS READ BACK, so R and Python fit the same numbers.
@@ -124,3 +126,17 @@ writeLines(c(capture.output(print(cells, quote = FALSE, right = FALSE)),
              capture.output(print(cells, quote = FALSE, right = TRUE))),
            file.path(out, "wide_matrix.txt"))
 wcsv(data.frame(cells, check.names = FALSE), "wide_matrix_cells.csv")
+
+# -- anova with a term aliased away: lmerTest lists it last, lme4 not at all -------------------
+suppressMessages(library(lmerTest))
+sleep$D2 <- 2 * sleep$Days
+m_alias <- lmerTest::lmer(Reaction ~ D2 + Days + grp + (1 | Subject), sleep)
+wtable <- function(tab, name) {
+  tab <- as.data.frame(tab, check.names = FALSE)
+  wcsv(data.frame(row = rownames(tab), tab, check.names = FALSE), name)
+}
+wtable(anova(m_alias), "alias_anova_type3.csv")
+wtable(anova(m_alias, type = 1), "alias_anova_type1.csv")
+wtable(anova(m_alias, type = 2), "alias_anova_type2.csv")
+wtable(anova(m_alias, ddf = "Kenward-Roger"), "alias_anova_kr.csv")
+wtable(anova(m_alias, ddf = "lme4"), "alias_anova_lme4.csv")
