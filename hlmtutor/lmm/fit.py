@@ -116,9 +116,30 @@ def _identifiability(frame: ModelFrame, reterms: ReTerms, checks: str) -> list[s
     return problems if checks == "warning" else []
 
 
-def _start(start, reterms: ReTerms) -> np.ndarray:
-    if start is None:
+def intercept_start(y: np.ndarray, reterms: ReTerms) -> np.ndarray:
+    """lme4's start for a model whose one random term is ``(1 | f)``: the SD of the group
+    means relative to the SD within groups, ``sqrt(var(ave(y, f)) / var(y - ave(y, f)))``
+    (lme4 >= 1.1-8's "better starting values" for such models; weights and offset play no
+    part). Other models start at lme4's ``theta = 1`` on the diagonals, 0 elsewhere.
+
+    lme4 uses a data-based start for several ``(1 | f)`` terms too, but not by a rule this
+    package reproduces on unbalanced or nested designs; those start at 1 here.
+    """
+    terms = reterms.terms
+    if len(terms) != 1 or terms[0].column_names != ("(Intercept)",):
         return reterms.start
+    codes = terms[0].codes
+    means = np.bincount(codes, weights=y, minlength=terms[0].nlev) / np.bincount(
+        codes, minlength=terms[0].nlev
+    )
+    between = means[codes]
+    value = float(np.sqrt(np.var(between) / np.var(y - between)))
+    return np.array([value]) if np.isfinite(value) and value > 0 else reterms.start
+
+
+def _start(start, reterms: ReTerms, y: np.ndarray) -> np.ndarray:
+    if start is None:
+        return intercept_start(y, reterms)
     values = np.asarray(start, dtype=float)
     if values.shape != (reterms.n_theta,):
         raise ValueError(
@@ -231,7 +252,9 @@ def lmer(
         scipy's. None fits nothing: the model is evaluated at ``start`` (for instance lme4's
         ``getME(m, "theta")``, to compare every other number with R's at the same point).
     start : array-like, optional
-        Initial theta in lme4's order; default 1 on the diagonals and 0 elsewhere, as lme4.
+        Initial theta in lme4's order; default as lme4: for one ``(1 | f)`` term the SD of
+        the group means of y over the SD within groups, otherwise 1 on the diagonals and 0
+        elsewhere.
     checks : {"stop", "warning", "ignore"}, default "stop"
         lme4's identifiability checks (``check.nobs.vs.nlev``, ``check.nobs.vs.nRE``): a
         grouping factor with as many levels as observations, or more random effects than
@@ -339,7 +362,7 @@ def lmer(
     deviance = make_deviance(_y_less_offset(frame.y, offset_values), frame.X, reterms, reml,
                              weights=prior_weights)  # fmt: skip
     optimum = optimize_theta(
-        deviance, _start(start, reterms), reterms.lower, optimizer, reterms.theta_scales()
+        deviance, _start(start, reterms, frame.y), reterms.lower, optimizer, reterms.theta_scales()
     )
     result = LmerResult(
         formula=formula,

@@ -140,3 +140,18 @@ wtable(anova(m_alias, type = 1), "alias_anova_type1.csv")
 wtable(anova(m_alias, type = 2), "alias_anova_type2.csv")
 wtable(anova(m_alias, ddf = "Kenward-Roger"), "alias_anova_kr.csv")
 wtable(anova(m_alias, ddf = "lme4"), "alias_anova_lme4.csv")
+
+# -- lme4's start: data-based for a model whose one random term is (1 | f) --------------------
+start_of <- function(form, data) environment(lmer(form, data, devFunOnly = TRUE))$pp$theta
+sleep$off <- 2 * sleep$Days
+sleep$wt <- rep(c(1, 3), length.out = nrow(sleep))
+wcsv(data.frame(
+  model = c("ri", "ri_log", "ri_nofixed", "ri_offset_weights", "slope", "two_intercepts"),
+  start = c(start_of(Reaction ~ Days + (1 | Subject), sleep),
+            start_of(log(Reaction) ~ Days + (1 | Subject), sleep),
+            start_of(Reaction ~ 1 + (1 | Subject), sleep),
+            environment(lmer(Reaction ~ Days + (1 | Subject), sleep, offset = off, weights = wt,
+                             devFunOnly = TRUE))$pp$theta,
+            start_of(Reaction ~ Days + (0 + Days | Subject), sleep),
+            start_of(Reaction ~ Days + (1 | Subject) + (1 | dose), sleep)[1])
+), "starts.csv")
