@@ -147,6 +147,8 @@ def test_contrasts_carry_to_new_data_and_update():
     updated = update(fit, ". ~ . - recipe")
     assert list(updated.params.index) == list(smaller.params.index)
     assert "tempf.L" in updated.params.index
+    excluded = quietly("angle ~ recipe + (1 | recipe:replicate)", data, na_action="exclude")
+    assert update(excluded, ". ~ . + tempf", data=data).na_action == "exclude"
 
 
 def test_contrast_matrices_are_rs():

@@ -66,7 +66,8 @@ def update(
     REML : bool, optional
         Default: as the fit.
     **kwargs
-        Other arguments of :func:`hlmtutor.lmer` (``optimizer``, ``start``, ``checks``).
+        Other arguments of :func:`hlmtutor.lmer` (``optimizer``, ``start``, ``checks``,
+        ``subset``...); the fit's ``contrasts`` and ``na_action`` carry over unless given.
 
     Returns
     -------
@@ -111,4 +112,6 @@ def update(
             )
     if fit.frame.contrasts and "contrasts" not in kwargs:  # R's update keeps the call's contrasts
         kwargs["contrasts"] = dict(fit.frame.contrasts)
+    if getattr(fit, "na_action", "omit") != "omit":
+        kwargs.setdefault("na_action", fit.na_action)
     return lmer(new_formula, data, REML=fit.REML if REML is None else REML, **kwargs)
