@@ -236,3 +236,28 @@ def test_start_is_lme4s(model, monkeypatch):
     quietly(formula, data, **extra)
     r = pd.read_csv(REF / "starts.csv").set_index("model")["start"]
     np.testing.assert_allclose(starts[0][0], r[model], rtol=1e-12)
+
+
+def test_subset_cuts_per_row_weights_and_works_in_glmer():
+    """lmer(Reaction ~ Days + (1 | Subject), weights = wt, subset = Days > 0) with the weights
+    given for every row, and glmer(cbind(incidence, size - incidence) ~ period + (1 | herd),
+    cbpp, binomial, subset = herd != "1")."""
+    from hlmtutor import glmer
+
+    ref = pd.read_csv(REF / "subset_more.csv")
+    data = read("sleep.csv")
+    weights = np.resize([1.0, 3.0], len(data))  # one per row of data, as R's weights = wt
+    fit = quietly("Reaction ~ Days + (1 | Subject)", data, weights=weights, subset="Days > 0")
+    r = ref[ref["model"] == "weights_subset"].set_index("name")["value"]
+    np.testing.assert_allclose(fit.loglik, r["loglik"], rtol=CRIT_RTOL)
+    np.testing.assert_allclose(fit.params.to_numpy(), r[list(fit.params.index)], rtol=EST_RTOL)
+    cbpp = pd.read_csv(REF / "cbpp.csv", dtype={"period": str, "herd": str})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = glmer("cbind(incidence, size - incidence) ~ period + (1 | herd)", cbpp,
+                  family="binomial", subset=cbpp["herd"] != "1")  # fmt: skip
+    r = ref[ref["model"] == "glmer_subset"].set_index("name")["value"]
+    np.testing.assert_allclose(g.loglik, r["loglik"], rtol=CRIT_RTOL)
+    np.testing.assert_allclose(g.params.to_numpy(), r[list(g.params.index)], rtol=1e-3)
+    np.testing.assert_allclose(g.theta, [r["theta"]], rtol=1e-3)
+    assert g.nobs == len(cbpp) - int((cbpp["herd"] == "1").sum())

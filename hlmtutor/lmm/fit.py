@@ -23,8 +23,9 @@ CHECK_LEVELS = ("stop", "warning", "ignore")
 NA_ACTIONS = ("omit", "exclude")
 
 
-def subset_rows(data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int]:
-    """The rows of ``data`` that ``subset`` keeps, and how many it excludes (R's ``subset``).
+def subset_rows(data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int, np.ndarray | None]:
+    """The rows of ``data`` that ``subset`` keeps, how many it excludes (R's ``subset``), and
+    the boolean mask (None without a subset) for arguments given one value per row.
 
     ``subset`` is a boolean Series aligned by index (every row of ``data`` must have a value),
     a boolean array with one value per row, or a query string evaluated on ``data``
@@ -32,7 +33,7 @@ def subset_rows(data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int]:
     the mask excludes the row, as R's ``model.frame`` does with an NA in ``subset``.
     """
     if subset is None:
-        return data, 0
+        return data, 0, None
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
     if isinstance(subset, str):
@@ -71,7 +72,18 @@ def subset_rows(data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int]:
             "a column, e.g. data['x'] > 0."
         )
     keep = kept.fillna(False).to_numpy(dtype=bool)
-    return data[keep], int((~keep).sum())
+    return data[keep], int((~keep).sum()), keep
+
+
+def subset_argument(values, keep: np.ndarray | None):
+    """A per-row argument (weights=, offset=) cut to the rows subset= keeps; a column name is
+    looked up later in the subset data, so it stays as it is."""
+    if values is None or keep is None or isinstance(values, str):
+        return values
+    if isinstance(values, pd.Series):
+        return values.iloc[np.flatnonzero(keep)] if len(values) == len(keep) else values
+    array = np.asarray(values)
+    return array.ravel()[keep] if array.size == len(keep) else values
 
 
 def _identifiability(frame: ModelFrame, reterms: ReTerms, checks: str) -> list[str]:
@@ -329,7 +341,8 @@ def lmer(
             f"na_action must be 'omit' (R's na.omit) or 'exclude' (na.exclude: fitted values "
             f"and residuals padded with NaN), not {na_action!r}."
         )
-    data, n_excluded = subset_rows(data, subset)
+    data, n_excluded, keep = subset_rows(data, subset)
+    weights, offset = subset_argument(weights, keep), subset_argument(offset, keep)
     if correlation is not None or variance is not None:  # nlme's residual structures
         if contrasts or na_action != "omit":
             raise ValueError(

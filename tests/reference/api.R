@@ -155,3 +155,15 @@ wcsv(data.frame(
             start_of(Reaction ~ Days + (0 + Days | Subject), sleep),
             start_of(Reaction ~ Days + (1 | Subject) + (1 | dose), sleep)[1])
 ), "starts.csv")
+
+# -- subset= with per-row weights, and in glmer ---------------------------------------------------
+m_w <- lme4::lmer(Reaction ~ Days + (1 | Subject), sleep, weights = wt, subset = Days > 0)
+cb <- write_data(data.frame(incidence = cbpp$incidence, size = cbpp$size,
+                            period = as.character(cbpp$period), herd = as.character(cbpp$herd),
+                            stringsAsFactors = FALSE), "cbpp.csv", text = c("period", "herd"))
+g_sub <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cb, family = binomial,
+               subset = herd != "1")
+wcsv(data.frame(model = c(rep("weights_subset", 3), rep("glmer_subset", 6)),
+                name = c("loglik", names(fixef(m_w)), "loglik", names(fixef(g_sub)), "theta"),
+                value = c(logLik(m_w), fixef(m_w), logLik(g_sub), fixef(g_sub), getME(g_sub, "theta"))),
+     "subset_more.csv")
