@@ -5,7 +5,7 @@ With spherical random effects u (b = Lambda u, u ~ N(0, I)) and linear predictor
 ``eta = offset + X beta + Z Lambda u``, PIRLS finds the conditional mode of u (or of u and beta
 together, for nAGQ = 0) by Newton steps on the penalised deviance ``sum d_i(mu_i) + |u|^2``:
 each step is the weighted penalised least-squares solve of the predictor side
-(:func:`hlmtutor.lmm.deviance.make_deviance` with the working weights
+(``make_deviance`` of ``hlmtutor.lmm.deviance`` with the working weights
 ``w_i = a_i mu_eta_i^2 / V(mu_i)`` and working response ``eta_i + (y_i - mu_i) / mu_eta_i``),
 halved while it does not lower the penalised deviance (Bates et al. 2015; lme4's "PIRLS"
 with ``tolPwrss``). At the mode, with ``L L' = Lambda'Z'WZ Lambda + I``, the Laplace deviance is

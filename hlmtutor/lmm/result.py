@@ -273,7 +273,7 @@ class LmerResult:
     @cached_property
     def varpar_covariance(self):
         """lmerTest's covariance of (theta, sigma), A = 2 H^-1, with the Jacobian of vcov(beta)
-        (a :class:`~hlmtutor.lmm.inference.VarparCovariance`; its ``notes`` say when H is not
+        (a ``VarparCovariance`` of :mod:`hlmtutor.lmm.inference`; its ``notes`` say when H is not
         positive definite)."""
         from .inference import varpar_covariance
 
