@@ -261,3 +261,16 @@ def test_subset_cuts_per_row_weights_and_works_in_glmer():
     np.testing.assert_allclose(g.params.to_numpy(), r[list(g.params.index)], rtol=1e-3)
     np.testing.assert_allclose(g.theta, [r["theta"]], rtol=1e-3)
     assert g.nobs == len(cbpp) - int((cbpp["herd"] == "1").sum())
+
+
+@pytest.mark.parametrize(
+    "model, contrasts",
+    [("cake_ordered", None), ("cake_ordered_treatment", {"tempf": "contr.treatment"})],
+)
+def test_ordered_categorical_gets_rs_polynomial_contrasts(model, contrasts):
+    """lmer(angle ~ recipe + tempf + (1 | recipe:replicate)) with tempf an ordered factor:
+    R's default contrasts for it are contr.poly; contrasts= overrides them."""
+    data = read("cake.csv")
+    data["tempf"] = pd.Categorical(data["tempf"], ordered=True)
+    fit = quietly("angle ~ recipe + tempf + (1 | recipe:replicate)", data, contrasts=contrasts)
+    assert_matches_lme4(fit, model)

@@ -292,7 +292,8 @@ def lmer(
         (one value per row) or a query string such as ``"Days >= 2"``. Rows are excluded
         before missing values are handled; ``n_excluded`` counts them.
     contrasts : dict, optional
-        Column (or factor expression) -> ``"contr.treatment"`` (default), ``"contr.sum"``,
+        Column (or factor expression) -> ``"contr.treatment"`` (default; ``"contr.poly"`` for
+        an ordered categorical, as R's default for an ordered factor), ``"contr.sum"``,
         ``"contr.helmert"`` or ``"contr.poly"``, the coding of that factor in the fixed part
         (R's ``contrasts = list(f = "contr.sum")``), with R's column names (``f1``, ``f.L``).
     na_action : {"omit", "exclude"}, default "omit"

@@ -595,7 +595,8 @@ def model_frame(
         R's ``na.omit``); the count, the columns at fault and the groups that lost all their
         rows are recorded in ``messages``.
     contrasts : dict, optional
-        Factor of the fixed part -> one of ``contr.treatment`` (the default), ``contr.sum``,
+        Factor of the fixed part -> one of ``contr.treatment`` (the default; ``contr.poly``
+        for an ordered categorical, as R's default for an ordered factor), ``contr.sum``,
         ``contr.helmert``, ``contr.poly`` (R's ``contrasts.arg`` of ``model.matrix``).
 
     Returns
@@ -772,7 +773,11 @@ def model_frame(
     y = (y_series if all_rows else y_series[keep]).to_numpy(dtype=float)
 
     # X, then lme4's rank check.
-    chosen = _check_contrasts(contrasts, parsed, factor_labels, text)
+    ordered = {
+        e for e in factor_exprs
+        if isinstance(evaluated[e].dtype, pd.CategoricalDtype) and evaluated[e].dtype.ordered
+    }  # fmt: skip
+    chosen = _check_contrasts(contrasts, parsed, factor_labels, text, ordered)
     full, names, assign = _design(parsed.fixed, variables, n, contrasts=chosen)
     aliased_idx = _aliased_columns(full) if full.shape[1] else []
     kept = [j for j in range(full.shape[1]) if j not in set(aliased_idx)]
@@ -820,17 +825,21 @@ def model_frame(
     )
 
 
-def _check_contrasts(contrasts, parsed: Formula, factor_labels, text: str) -> dict[str, str]:
-    """The contrasts= argument checked: keys are factors of the fixed part, values R's names."""
+def _check_contrasts(
+    contrasts, parsed: Formula, factor_labels, text: str, ordered: set[str] = frozenset()
+) -> dict[str, str]:
+    """The contrasts= argument checked (keys are factors of the fixed part, values R's names),
+    over R's defaults: ``contr.poly`` for an ordered factor (an ordered pandas categorical)."""
+    defaults = {e: "contr.poly" for e in ordered if e in set(parsed.fixed.variables)}
     if contrasts is None:
-        return {}
+        return defaults
     if not isinstance(contrasts, Mapping):
         raise TypeError(
             "contrasts must be a dict such as {'recipe': 'contr.sum'}, not "
             f"{type(contrasts).__name__}."
         )
     fixed = set(parsed.fixed.variables)
-    chosen = {}
+    chosen = defaults
     for name, kind in contrasts.items():
         if kind not in CONTRASTS:
             raise ValueError(
@@ -845,6 +854,8 @@ def _check_contrasts(contrasts, parsed: Formula, factor_labels, text: str) -> di
             )
         if kind != "contr.treatment":
             chosen[name] = kind
+        else:
+            chosen.pop(name, None)
     return chosen
 
 

@@ -109,7 +109,6 @@ record("cake_sum_only", lmer(angle ~ tempf + (1 | recipe:replicate), cake,
 ml <- refitML(m_corr)
 record("corr_refitml", ml)
 
-wcsv(do.call(rbind, fits), "fits.csv")
 
 # -- wide tables: R wraps a printed matrix at width 80 ------------------------------------------
 # a between-subject factor, so factor(Days) + grp has 12 fixed effects (lme4 prints their
@@ -167,3 +166,11 @@ wcsv(data.frame(model = c(rep("weights_subset", 3), rep("glmer_subset", 6)),
                 name = c("loglik", names(fixef(m_w)), "loglik", names(fixef(g_sub)), "theta"),
                 value = c(logLik(m_w), fixef(m_w), logLik(g_sub), fixef(g_sub), getME(g_sub, "theta"))),
      "subset_more.csv")
+
+# -- an ordered factor: R's default contrasts are contr.poly --------------------------------------
+cake_ord <- cake
+cake_ord$tempf <- factor(cake_ord$tempf, ordered = TRUE)
+record("cake_ordered", lme4::lmer(angle ~ recipe + tempf + (1 | recipe:replicate), cake_ord))
+record("cake_ordered_treatment", lme4::lmer(angle ~ recipe + tempf + (1 | recipe:replicate), cake_ord,
+                                           contrasts = list(tempf = "contr.treatment")))
+wcsv(do.call(rbind, fits), "fits.csv")
