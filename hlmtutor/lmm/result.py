@@ -50,6 +50,11 @@ class LmerResult:
         The model frame: the formula's columns, rows with missing values dropped.
     n_dropped : int
         Rows dropped for missing values (lme4's na.omit).
+    n_excluded : int
+        Rows ``subset=`` left out (before missing values were handled).
+    na_action : {"omit", "exclude"}
+        With "exclude", ``fitted()``, ``resid()`` and ``predict()`` are padded with NaN to the
+        rows of the data (R's ``na.exclude``).
     lost_groups : dict
         Per grouping factor, the levels that lost all their rows to missing values.
     messages : tuple of str
