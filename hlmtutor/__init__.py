@@ -3,16 +3,20 @@
 The helpers of the hlmtutor book. Every public statistics name is importable from
 the top level, e.g. ``from hlmtutor import lmer, guide_data``. The course tools (assignments,
 checks, grading) live in :mod:`hlmtutor.course` and are not re-exported here.
+
+The modules are named apart from the functions they hold, so that both stay reachable:
+``hlmtutor.describe`` and ``hlmtutor.power`` are the functions, :mod:`hlmtutor.describing` and
+:mod:`hlmtutor.power_analysis` their modules (``import hlmtutor.power_analysis as P``).
 """
 
 from . import (
     centering,
     datasets,
-    describe,
+    describing,
     diagnostics,
     models,
     plots,
-    power,
+    power_analysis,
     report,
     rng,
     simulate,
@@ -20,11 +24,11 @@ from . import (
 )
 from .centering import *
 from .datasets import *
-from .describe import *
+from .describing import *
 from .diagnostics import *
 from .models import *
 from .plots import *
-from .power import *
+from .power_analysis import *
 from .report import *
 from .rng import *
 from .simulate import *

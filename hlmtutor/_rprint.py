@@ -213,23 +213,41 @@ def strwrap(text: str, width: int, exdent: int = 0) -> list[str]:
 def print_matrix(
     rownames: list[str], colnames: list[str], cells: list[list[str]], right: bool
 ) -> list[str]:
-    """``print.default`` of a character matrix with ``quote = FALSE``."""
+    """``print.default`` of a character matrix with ``quote = FALSE``, wrapped as R wraps it.
+
+    Columns (each one space and its width) are added to a block while the line stays narrower
+    than ``WIDTH``; a block always holds at least one column. Each block is printed in turn,
+    its own header line first, the row names repeated.
+    """
     row_width = max((len(r) for r in rownames), default=0)
     widths = [max([len(c)] + [len(row[j]) for row in cells]) for j, c in enumerate(colnames)]
 
     def justify(s: str, w: int) -> str:
         return s.rjust(w) if right else s.ljust(w)
 
-    lines = [
-        " " * row_width
-        + "".join(" " + justify(c, w) for c, w in zip(colnames, widths, strict=True))
-    ]
-    for name, row in zip(rownames, cells, strict=True):
+    lines = []
+    for block in _column_blocks(row_width, widths):
         lines.append(
-            name.ljust(row_width)
-            + "".join(" " + justify(s, w) for s, w in zip(row, widths, strict=True))
+            " " * row_width + "".join(" " + justify(colnames[j], widths[j]) for j in block)
         )
+        for name, row in zip(rownames, cells, strict=True):
+            lines.append(
+                name.ljust(row_width) + "".join(" " + justify(row[j], widths[j]) for j in block)
+            )
     return lines
+
+
+def _column_blocks(row_width: int, widths: list[int]) -> list[range]:
+    """The column ranges R prints together: a line holds columns while it stays < WIDTH."""
+    blocks, start = [], 0
+    while start < len(widths):
+        used, stop = row_width + widths[start] + 1, start + 1
+        while stop < len(widths) and used + widths[stop] + 1 < WIDTH:
+            used += widths[stop] + 1
+            stop += 1
+        blocks.append(range(start, stop))
+        start = stop
+    return blocks or [range(0)]
 
 
 def print_named(names: list[str], strings: list[str]) -> list[str]:

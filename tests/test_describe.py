@@ -1,11 +1,12 @@
-"""Tests for hlmtutor.describe against R's summary() and psych's describe/describeBy."""
+"""Tests for hlmtutor.describing (describe, describe_by, r_summary) against R's summary() and
+psych's describe/describeBy."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from hlmtutor import describe, describe_by, r_summary
-from hlmtutor.describe import DESCRIBE_COLUMNS, _coded_values
+from hlmtutor.describing import DESCRIBE_COLUMNS, _coded_values
 
 FOLDER = "foundation/"
 RTOL = 1e-12
@@ -246,3 +247,12 @@ def test_describe_by_refuses_a_series_group_with_other_labels(data):
     repeated = pd.Series(data["classroom_id"].to_numpy(), index=[0] * len(data))
     with pytest.raises(ValueError, match="group repeats index labels.*reset_index"):
         describe_by(data, repeated)
+
+
+def test_the_module_is_not_shadowed_by_the_function():
+    """``hlmtutor.describe`` is the function; its module is reachable as hlmtutor.describing."""
+    import hlmtutor
+    import hlmtutor.describing as D
+
+    assert D.describe is hlmtutor.describe and D.describe_by is hlmtutor.describe_by
+    assert callable(hlmtutor.describe) and not isinstance(hlmtutor.describe, type(D))

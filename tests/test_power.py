@@ -1,4 +1,5 @@
-"""hlmtutor.power: simulation power, its Monte-Carlo error and reproducibility across n_jobs."""
+"""hlmtutor.power_analysis (hlmtutor.power and friends): simulation power, its Monte-Carlo
+error and reproducibility across n_jobs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hlmtutor.power import RESULT_COLUMNS, design_effect, power, power_curve
+from hlmtutor.power_analysis import RESULT_COLUMNS, design_effect, power, power_curve
 from hlmtutor.simulate import simulate_classrooms
 
 
@@ -172,3 +173,12 @@ def test_power_curve_takes_a_seed_sequence_and_leaves_it_unchanged():
     pd.testing.assert_frame_equal(
         first, power_curve([6, 8], [3], effect=0.2, icc=0.1, n_sims=4, seed=1)
     )
+
+
+def test_the_module_is_not_shadowed_by_the_function():
+    """``hlmtutor.power`` is the function; its module is reachable as hlmtutor.power_analysis."""
+    import hlmtutor
+    import hlmtutor.power_analysis as P
+
+    assert P.power_curve is power_curve and P.power is hlmtutor.power
+    assert callable(hlmtutor.power) and not isinstance(hlmtutor.power, type(P))

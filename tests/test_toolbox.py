@@ -548,3 +548,31 @@ def test_update_errors_are_clear():
         update(m, ". ~ . * temp")
     with pytest.raises(ValueError, match="must contain '~'"):
         update(m, "temp")
+
+
+@pytest.mark.parametrize(
+    "kwargs, file",
+    [
+        ({}, "alias_anova_type3.csv"),
+        ({"type": 1}, "alias_anova_type1.csv"),
+        ({"type": 2}, "alias_anova_type2.csv"),
+        ({"ddf": "Kenward-Roger"}, "alias_anova_kr.csv"),
+        ({"ddf": "lme4"}, "alias_anova_lme4.csv"),
+    ],
+)
+def test_anova_with_an_aliased_term_orders_rows_as_lmertest(kwargs, file):
+    """lmerTest: anova(lmer(Reaction ~ D2 + Days + grp + (1 | Subject)), ...) with D2 = 2 Days:
+    Days is aliased away and its row of NA comes last (lme4's own anova leaves it out)."""
+    api = Path(__file__).parent / "reference" / "api"
+    data = pd.read_csv(api / "sleep.csv", dtype={"Subject": str, "dose": str})
+    codes = pd.factorize(data["Subject"], sort=True)[0] + 1  # R: as.integer(factor(Subject))
+    data["grp"] = pd.Series(["a", "b", "c"]).iloc[codes % 3].to_numpy()
+    data["D2"] = 2 * data["Days"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = lmer("Reaction ~ D2 + Days + grp + (1 | Subject)", data)
+    r = pd.read_csv(api / file, index_col="row", keep_default_na=False, na_values=[""])
+    ours = anova(model, **kwargs)
+    if "npar" in r.columns:
+        ours = ours.astype({"npar": float})
+    assert_table(ours, r)

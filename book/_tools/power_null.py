@@ -2,7 +2,7 @@
 
 Run from the repository root: ``.venv/bin/python book/_tools/power_null.py``. Simulates the
 chapter's live design (12 classrooms of 20 students, ICC 0.1) with *no* treatment effect,
-20,000 times, with :func:`hlmtutor.power`, and writes ``book/_tools/power_null.csv``: one row for
+20,000 times, with :func:`hlmtutor.power` (module hlmtutor.power_analysis), and writes ``book/_tools/power_null.csv``: one row for
 the fits whose classroom variance was estimated as zero (singular) and one for the others, with
 the number of trials, how many rejected at the 5% level, and their Satterthwaite df (about two
 minutes on one core). Chapter 12 reads the CSV and says so; rerun this script when ``power()``

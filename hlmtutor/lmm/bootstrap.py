@@ -42,7 +42,7 @@ _CHUNK = 10  # replicates per joblib task: a refit takes a few ms
 
 
 def _children(seed, n: int) -> list[np.random.SeedSequence]:
-    from ..power import _children as children
+    from ..power_analysis import _children as children
 
     return children(seed, n)
 
@@ -52,7 +52,7 @@ def _draw(fit: LmerResult, rng: np.random.Generator, use_u: bool = False) -> np.
     the fitted ones with ``use_u``, then new residuals."""
     sigma = fit.sigma
     if use_u:
-        y = fit.fitted().to_numpy()
+        y = fit.fitted().reindex(fit.data.index).to_numpy()
     else:
         y = fit.frame.X @ fit.params.to_numpy()
         for term in fit.reterms.terms:

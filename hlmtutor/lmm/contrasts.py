@@ -390,8 +390,10 @@ def _lme4_anova(fit: LmerResult) -> pd.DataFrame:
     for k, term in enumerate(fit.frame.x_term_labels):
         columns = assign == k + 1
         npar = int(columns.sum())
-        ss = float(np.sum(effects[columns] ** 2)) if npar else np.nan
-        ms = ss / npar if npar else np.nan
+        if not npar:  # lme4 lists only the terms with columns in X (none aliased away)
+            continue
+        ss = float(np.sum(effects[columns] ** 2))
+        ms = ss / npar
         rows[term] = (npar, ss, ms, ms / sigma2)
     table = pd.DataFrame.from_dict(
         rows, orient="index", columns=["npar", "Sum Sq", "Mean Sq", "F value"]
@@ -405,7 +407,9 @@ def _term_tests(fit: LmerResult, contrasts: dict[str, np.ndarray], ddf: str) -> 
     rows = {}
     for term, lmat in contrasts.items():
         rows[term] = _joint(fit, lmat, ddf) if len(lmat) else dict.fromkeys(JOINT_COLUMNS, np.nan)
-    return pd.DataFrame.from_dict(rows, orient="index", columns=JOINT_COLUMNS)
+    return pd.DataFrame.from_dict(
+        inference.aliased_last(rows), orient="index", columns=JOINT_COLUMNS
+    )
 
 
 def _marginal_terms(fit: LmerResult) -> list[str]:
@@ -482,7 +486,7 @@ def _lsmeans_matrix(fit: LmerResult, term: str):
             grid_vars[name] = _Variable(values=np.full(n, np.mean(var.values)))
         else:
             grid_vars[name] = _Variable(codes=codes[name], labels=var.labels)
-    matrix, _, _ = _design(frame.formula.fixed, grid_vars, n)
+    matrix, _, _ = _design(frame.formula.fixed, grid_vars, n, contrasts=frame.contrasts)
     x_grid = matrix[:, list(frame._kept)]
     null = _null_space(frame, variables)
     term_levels = list(product(*[range(len(variables[f].labels)) for f in reversed(parts)]))
@@ -516,7 +520,7 @@ def _null_space(frame, variables) -> np.ndarray | None:
 
     if not frame.aliased:
         return None
-    full, _, _ = _design(frame.formula.fixed, variables, len(frame.y))
+    full, _, _ = _design(frame.formula.fixed, variables, len(frame.y), contrasts=frame.contrasts)
     _, singular, vt = np.linalg.svd(full, full_matrices=True)
     rank = int(np.sum(singular > singular[0] * max(full.shape) * np.finfo(float).eps))
     return vt[rank:].T

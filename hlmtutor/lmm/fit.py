@@ -20,6 +20,70 @@ from .terms import ReTerms, build_terms
 __all__ = ["lmer", "refit"]
 
 CHECK_LEVELS = ("stop", "warning", "ignore")
+NA_ACTIONS = ("omit", "exclude")
+
+
+def subset_rows(data: pd.DataFrame, subset) -> tuple[pd.DataFrame, int, np.ndarray | None]:
+    """The rows of ``data`` that ``subset`` keeps, how many it excludes (R's ``subset``), and
+    the boolean mask (None without a subset) for arguments given one value per row.
+
+    ``subset`` is a boolean Series aligned by index (every row of ``data`` must have a value),
+    a boolean array with one value per row, or a query string evaluated on ``data``
+    (``pandas.DataFrame.eval``, e.g. ``"Days >= 2 and Subject != '308'"``). A missing value in
+    the mask excludes the row, as R's ``model.frame`` does with an NA in ``subset``.
+    """
+    if subset is None:
+        return data, 0, None
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
+    if isinstance(subset, str):
+        try:
+            mask = data.eval(subset)
+        except Exception as error:  # pandas raises many types for a bad expression
+            raise ValueError(
+                f"subset {subset!r} could not be evaluated on data ({type(error).__name__}: "
+                f"{error}); write it as for DataFrame.query, e.g. \"x > 0 and g != 'a'\"."
+            ) from None
+        if not isinstance(mask, pd.Series):
+            raise ValueError(f"subset {subset!r} must give one True/False per row of data.")
+    elif isinstance(subset, pd.Series):
+        missing = data.index.difference(subset.index)
+        if len(missing):
+            raise ValueError(
+                f"The subset Series has no value for {len(missing)} row label(s) of data (e.g. "
+                f"{list(missing[:3])}); it is aligned by index: build it from data, e.g. "
+                "data['x'] > 0."
+            )
+        if not subset.index.is_unique:
+            raise ValueError("The subset Series has repeated index labels; it is aligned by index.")
+        mask = subset.reindex(data.index)
+    else:
+        values = np.asarray(subset)
+        if values.ndim != 1 or len(values) != len(data):
+            raise ValueError(
+                f"subset must hold one True/False per row of data ({len(data)} rows), got shape "
+                f"{values.shape}."
+            )
+        mask = pd.Series(values, index=data.index)
+    kept = mask.astype("boolean") if mask.dtype == object else mask
+    if not (pd.api.types.is_bool_dtype(kept)):
+        raise TypeError(
+            f"subset must be True/False per row (R's logical subset), not {mask.dtype}; compare "
+            "a column, e.g. data['x'] > 0."
+        )
+    keep = kept.fillna(False).to_numpy(dtype=bool)
+    return data[keep], int((~keep).sum()), keep
+
+
+def subset_argument(values, keep: np.ndarray | None):
+    """A per-row argument (weights=, offset=) cut to the rows subset= keeps; a column name is
+    looked up later in the subset data, so it stays as it is."""
+    if values is None or keep is None or isinstance(values, str):
+        return values
+    if isinstance(values, pd.Series):
+        return values.iloc[np.flatnonzero(keep)] if len(values) == len(keep) else values
+    array = np.asarray(values)
+    return array.ravel()[keep] if array.size == len(keep) else values
 
 
 def _identifiability(frame: ModelFrame, reterms: ReTerms, checks: str) -> list[str]:
@@ -64,9 +128,30 @@ def _identifiability(frame: ModelFrame, reterms: ReTerms, checks: str) -> list[s
     return problems if checks == "warning" else []
 
 
-def _start(start, reterms: ReTerms) -> np.ndarray:
-    if start is None:
+def intercept_start(y: np.ndarray, reterms: ReTerms) -> np.ndarray:
+    """lme4's start for a model whose one random term is ``(1 | f)``: the SD of the group
+    means relative to the SD within groups, ``sqrt(var(ave(y, f)) / var(y - ave(y, f)))``
+    (lme4 >= 1.1-8's "better starting values" for such models; weights and offset play no
+    part). Other models start at lme4's ``theta = 1`` on the diagonals, 0 elsewhere.
+
+    lme4 uses a data-based start for several ``(1 | f)`` terms too, but not by a rule this
+    package reproduces on unbalanced or nested designs; those start at 1 here.
+    """
+    terms = reterms.terms
+    if len(terms) != 1 or terms[0].column_names != ("(Intercept)",):
         return reterms.start
+    codes = terms[0].codes
+    means = np.bincount(codes, weights=y, minlength=terms[0].nlev) / np.bincount(
+        codes, minlength=terms[0].nlev
+    )
+    between = means[codes]
+    value = float(np.sqrt(np.var(between) / np.var(y - between)))
+    return np.array([value]) if np.isfinite(value) and value > 0 else reterms.start
+
+
+def _start(start, reterms: ReTerms, y: np.ndarray) -> np.ndarray:
+    if start is None:
+        return intercept_start(y, reterms)
     values = np.asarray(start, dtype=float)
     if values.shape != (reterms.n_theta,):
         raise ValueError(
@@ -80,7 +165,7 @@ def _y_less_offset(y: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
     return y if offset is None else y - offset
 
 
-def _frame_with_response_side(formula: str, data, weights, offset):
+def _frame_with_response_side(formula: str, data, weights, offset, contrasts=None):
     """The model frame of ``formula`` without its offset() terms, and the prior weights and
     offset on its rows (None when not given). Rows with a missing weight or offset are
     dropped with the frame's other incomplete rows, and counted with them."""
@@ -90,7 +175,7 @@ def _frame_with_response_side(formula: str, data, weights, offset):
         and offset is None
         and "offset(" not in formula
     ):
-        return model_frame(formula, data), None, None
+        return model_frame(formula, data, contrasts), None, None
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
     pieces = split_top(formula, "~")
@@ -111,7 +196,7 @@ def _frame_with_response_side(formula: str, data, weights, offset):
     for values in (w, off):
         if values is not None:
             missing |= np.isnan(values)
-    frame = model_frame(inner, data[~missing] if missing.any() else data)
+    frame = model_frame(inner, data[~missing] if missing.any() else data, contrasts)
     frame = replace(frame, formula=replace(frame.formula, text=formula))
     if missing.any():
         dropped = int(missing.sum())
@@ -157,6 +242,9 @@ def lmer(
     variance=None,
     weights=None,
     offset=None,
+    subset=None,
+    contrasts: dict[str, str] | None = None,
+    na_action: str = "omit",
 ) -> LmerResult:
     """Fit a linear mixed model as lme4's ``lmer`` does, with lmerTest's t-tests.
 
@@ -176,7 +264,9 @@ def lmer(
         scipy's. None fits nothing: the model is evaluated at ``start`` (for instance lme4's
         ``getME(m, "theta")``, to compare every other number with R's at the same point).
     start : array-like, optional
-        Initial theta in lme4's order; default 1 on the diagonals and 0 elsewhere, as lme4.
+        Initial theta in lme4's order; default as lme4: for one ``(1 | f)`` term the SD of
+        the group means of y over the SD within groups, otherwise 1 on the diagonals and 0
+        elsewhere.
     checks : {"stop", "warning", "ignore"}, default "stop"
         lme4's identifiability checks (``check.nobs.vs.nlev``, ``check.nobs.vs.nRE``): a
         grouping factor with as many levels as observations, or more random effects than
@@ -197,6 +287,19 @@ def lmer(
     offset : array-like, pandas.Series or column name, optional
         A known part of the linear predictor (lme4's ``offset``), added to any
         ``offset(expr)`` terms of the formula; fitted values include it.
+    subset : pandas.Series, array-like or str, optional
+        The rows to fit (R's ``subset``): a boolean Series aligned by index, a boolean array
+        (one value per row) or a query string such as ``"Days >= 2"``. Rows are excluded
+        before missing values are handled; ``n_excluded`` counts them.
+    contrasts : dict, optional
+        Column (or factor expression) -> ``"contr.treatment"`` (default; ``"contr.poly"`` for
+        an ordered categorical, as R's default for an ordered factor), ``"contr.sum"``,
+        ``"contr.helmert"`` or ``"contr.poly"``, the coding of that factor in the fixed part
+        (R's ``contrasts = list(f = "contr.sum")``), with R's column names (``f1``, ``f.L``).
+    na_action : {"omit", "exclude"}, default "omit"
+        Rows with missing values are dropped either way; with "exclude" (R's
+        ``na.exclude``) ``fitted()``, ``resid()`` and ``predict()`` are padded with NaN to
+        the rows of ``data`` (after ``subset``).
 
     Returns
     -------
@@ -234,7 +337,19 @@ def lmer(
         raise ValueError("optimizer=None evaluates the model at start: pass start=theta.")
     if checks not in CHECK_LEVELS:
         raise ValueError(f"checks must be one of {CHECK_LEVELS}, not {checks!r}.")
+    if na_action not in NA_ACTIONS:
+        raise ValueError(
+            f"na_action must be 'omit' (R's na.omit) or 'exclude' (na.exclude: fitted values "
+            f"and residuals padded with NaN), not {na_action!r}."
+        )
+    data, n_excluded, keep = subset_rows(data, subset)
+    weights, offset = subset_argument(weights, keep), subset_argument(offset, keep)
     if correlation is not None or variance is not None:  # nlme's residual structures
+        if contrasts or na_action != "omit":
+            raise ValueError(
+                "contrasts= and na_action='exclude' cannot be combined with correlation= or "
+                "variance= yet."
+            )
         if weights is not None or offset is not None:
             raise ValueError(
                 "weights= and offset= cannot be combined with correlation= or variance= yet: "
@@ -246,7 +361,9 @@ def lmer(
             formula, data, REML, correlation=correlation, variance=variance,
             optimizer=optimizer, start=start, checks=checks,
         )  # fmt: skip
-    frame, prior_weights, offset_values = _frame_with_response_side(formula, data, weights, offset)
+    frame, prior_weights, offset_values = _frame_with_response_side(
+        formula, data, weights, offset, contrasts
+    )
     for message in frame.messages:
         warn(message)
     labels = [t.label for t in frame.formula.random]
@@ -259,7 +376,7 @@ def lmer(
     deviance = make_deviance(_y_less_offset(frame.y, offset_values), frame.X, reterms, reml,
                              weights=prior_weights)  # fmt: skip
     optimum = optimize_theta(
-        deviance, _start(start, reterms), reterms.lower, optimizer, reterms.theta_scales()
+        deviance, _start(start, reterms, frame.y), reterms.lower, optimizer, reterms.theta_scales()
     )
     result = LmerResult(
         formula=formula,
@@ -272,6 +389,9 @@ def lmer(
         offset=offset_values,
         weights_name=argument_name(weights, "weights"),
         offset_name=argument_name(offset, "offset"),
+        n_excluded=n_excluded,
+        na_action=na_action,
+        padded_index=data.index if na_action == "exclude" else None,
     )
     for message in (*optimum.messages, *result.identification_notes):
         warn(message)
@@ -287,5 +407,7 @@ def refit(result: LmerResult, reml: bool) -> LmerResult:
     # A fit evaluated at a given theta (optimizer=None) is refitted with lme4's optimizer:
     # the other criterion's optimum is elsewhere.
     method = result.optimizer if result.optimizer is not None else "bobyqa"
-    optimum = optimize_theta(deviance, reterms.start, reterms.lower, method, reterms.theta_scales())
+    # lme4's refitML starts from the fitted theta (a REML optimum is close to the ML one).
+    start = np.maximum(result.theta, reterms.lower)
+    optimum = optimize_theta(deviance, start, reterms.lower, method, reterms.theta_scales())
     return replace(result, REML=reml, deviance_function=deviance, optimum=optimum)

@@ -232,6 +232,8 @@ class ModelFrame:
         Rows dropped for missing values.
     lost_groups : mapping
         Factor name -> levels that lost all their rows to missing values.
+    contrasts : mapping
+        Factor -> the contrasts coding it in the fixed part when not ``contr.treatment``.
     messages : tuple of str
         Dropped rows, lost groups, dropped columns (lme4's wording where lme4 has one).
     """
@@ -251,6 +253,7 @@ class ModelFrame:
     _factor_labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _scaling: Mapping[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     _kept: tuple[int, ...] = field(default=(), repr=False)
+    contrasts: Mapping[str, str] = field(default_factory=dict)
 
     # -- new data ------------------------------------------------------------------------
     def _variables(self, part: LinearPart, newdata: pd.DataFrame) -> dict[str, _Variable]:
@@ -293,7 +296,9 @@ class ModelFrame:
         ``3`` are the same level).
         """
         variables = self._variables(self.formula.fixed, newdata)
-        matrix, _, _ = _design(self.formula.fixed, variables, len(newdata), missing_nan=True)
+        matrix, _, _ = _design(
+            self.formula.fixed, variables, len(newdata), missing_nan=True, contrasts=self.contrasts
+        )
         return matrix[:, list(self._kept)]
 
     def random_columns(self, k: int, newdata: pd.DataFrame) -> np.ndarray:
@@ -368,18 +373,6 @@ def _is_datetime(series: pd.Series) -> bool:
     )
 
 
-def _numeric_looking(series: pd.Series) -> bool:
-    """Strings (or objects) whose non-missing values all read as numbers."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return False
-    if not (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
-        return False
-    uniques = pd.Series(series.dropna().unique())
-    if uniques.empty or uniques.map(lambda v: isinstance(v, bool | np.bool_)).any():
-        return False
-    return bool(pd.to_numeric(uniques, errors="coerce").notna().all())
-
-
 def _bare_column(expression: str) -> str | None:
     """The data column a variable expression is, when it is a bare (maybe backticked) name."""
     node = _parse(expression)
@@ -398,14 +391,55 @@ def _check_predictor(expression: str, data: pd.DataFrame, formula: str) -> None:
             f"days since the start: (data[{expression!r}] - data[{expression!r}].min()).dt.days) "
             f"or to a factor with data[{expression!r}].astype(str).astype('category')."
         )
-    if _numeric_looking(series):
-        raise TypeError(
-            f"The predictor {expression!r} in formula {formula!r} holds numbers stored as text "
-            f"(dtype {series.dtype}), which would make one factor level per value. Convert it "
-            f"with pandas.to_numeric(data[{expression!r}]) for a numeric predictor, or with "
-            f"data[{expression!r}].astype('category') (or factor({expression}) in the formula) "
-            "if it is meant as a factor."
-        )
+
+
+CONTRASTS = ("contr.treatment", "contr.sum", "contr.helmert", "contr.poly")
+_POLY_NAMES = (".L", ".Q", ".C")
+
+
+def contrast_matrix(kind: str, labels: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """R's contrast matrix of a factor with ``labels`` (k x (k - 1)) and its column suffixes.
+
+    ``contr.treatment``: indicators of levels 2..k, named by level; ``contr.sum``: level j
+    against the last (the last row -1), named 1..k-1; ``contr.helmert``: level j + 1 against
+    the mean of the levels before it (column j: -1 on rows 1..j, j on row j + 1), named
+    1..k-1; ``contr.poly``: orthonormal polynomials in the scores 1..k (the part of each power
+    orthogonal to the lower ones, scaled to unit length), named ``.L``, ``.Q``, ``.C``,
+    ``^4``, ... (R's ``contr.treatment``, ``contr.sum``, ``contr.helmert``, ``contr.poly``).
+
+    Examples
+    --------
+    >>> contrast_matrix("contr.sum", ("a", "b", "c"))[0].tolist()
+    [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]
+    >>> contrast_matrix("contr.poly", ("a", "b", "c"))[1]
+    ['.L', '.Q']
+    """
+    k = len(labels)
+    if kind == "contr.treatment":
+        return np.eye(k)[:, 1:], list(labels[1:])
+    if kind == "contr.sum":
+        matrix = np.vstack([np.eye(k - 1), -np.ones((1, k - 1))])
+        return matrix, [str(j) for j in range(1, k)]
+    if kind == "contr.helmert":
+        matrix = np.zeros((k, k - 1))
+        for j in range(1, k):
+            matrix[:j, j - 1] = -1.0
+            matrix[j, j - 1] = float(j)
+        return matrix, [str(j) for j in range(1, k)]
+    if kind == "contr.poly":
+        scores = np.arange(1, k + 1, dtype=float)
+        centred = scores - scores.mean()
+        basis = [np.ones(k)]
+        for power in range(1, k):
+            v = centred**power
+            for _ in range(2):  # Gram-Schmidt twice, for accuracy at higher powers
+                for b in basis:
+                    v = v - (v @ b) / (b @ b) * b
+            basis.append(v)
+        matrix = np.column_stack([b / np.linalg.norm(b) for b in basis[1:]])
+        names = [_POLY_NAMES[j] if j < 3 else f"^{j + 1}" for j in range(k - 1)]
+        return matrix, names
+    raise ValueError(f"Unknown contrast {kind!r}; use one of {CONTRASTS}.")
 
 
 def _contrast_coding(part: LinearPart, variables: Mapping[str, _Variable]) -> dict:
@@ -433,11 +467,20 @@ def _contrast_coding(part: LinearPart, variables: Mapping[str, _Variable]) -> di
 
 
 def _design(
-    part: LinearPart, variables: Mapping[str, _Variable], n: int, missing_nan: bool = False
+    part: LinearPart,
+    variables: Mapping[str, _Variable],
+    n: int,
+    missing_nan: bool = False,
+    contrasts: Mapping[str, str] | None = None,
 ) -> tuple[np.ndarray, list[str], list[int]]:
-    """R's model.matrix with treatment contrasts: (matrix, names, assign)."""
+    """R's model.matrix: (matrix, names, assign); factors coded by contrasts use
+    ``contrasts[variable]`` (default treatment), as ``model.matrix(..., contrasts.arg)``."""
     coding = _contrast_coding(part, variables)
-    specs: list[tuple[str, int, list[tuple[str, int]]]] = []  # name, assign, [(var, level)]
+    contrasts = contrasts or {}
+    # name, assign, [(var, level)]; level -1: the numeric values, level >= 0: an indicator,
+    # level -2 - j: column j of the factor's contrast matrix.
+    specs: list[tuple[str, int, list[tuple[str, int]]]] = []
+    matrices: dict[str, np.ndarray] = {}
     if part.intercept:
         specs.append(("(Intercept)", 0, []))
     for k, term in enumerate(part.terms, start=1):
@@ -447,8 +490,15 @@ def _design(
             if var.codes is None:
                 blocks.append([(variable, (variable, -1))])
                 continue
-            contrasts = coding[k - 1, variable]
-            first = 1 if contrasts else 0
+            kind = contrasts.get(variable, "contr.treatment")
+            if coding[k - 1, variable] and kind != "contr.treatment":
+                matrices[variable], suffixes = contrast_matrix(kind, var.labels)
+                blocks.append(
+                    [(f"{variable}{suffix}", (variable, -2 - j)) for j, suffix in
+                     enumerate(suffixes)]
+                )  # fmt: skip
+                continue
+            first = 1 if coding[k - 1, variable] else 0
             blocks.append(
                 [(f"{variable}{label}", (variable, j)) for j, label in
                  enumerate(var.labels) if j >= first]
@@ -468,8 +518,11 @@ def _design(
         column.fill(1.0)
         for variable, level in parts:
             var = variables[variable]
-            if level < 0:
+            if level == -1:
                 column *= var.values
+            elif level < -1:
+                weights = matrices[variable][:, -2 - level]
+                column *= weights[np.maximum(var.codes, 0)]
             else:
                 column *= var.codes == level
     if missing_nan and n:
@@ -528,7 +581,9 @@ def _lost_message(name: str, lost: tuple) -> str:
 
 
 # -- the model frame ------------------------------------------------------------------------
-def model_frame(formula: str | Formula, data: pd.DataFrame) -> ModelFrame:
+def model_frame(
+    formula: str | Formula, data: pd.DataFrame, contrasts: Mapping[str, str] | None = None
+) -> ModelFrame:
     """Build the model frame of an lme4 formula, as lme4's ``lFormula`` does.
 
     Parameters
@@ -539,6 +594,10 @@ def model_frame(formula: str | Formula, data: pd.DataFrame) -> ModelFrame:
         The data. Rows with a missing value in a variable the formula uses are dropped (as
         R's ``na.omit``); the count, the columns at fault and the groups that lost all their
         rows are recorded in ``messages``.
+    contrasts : dict, optional
+        Factor of the fixed part -> one of ``contr.treatment`` (the default; ``contr.poly``
+        for an ordered categorical, as R's default for an ordered factor), ``contr.sum``,
+        ``contr.helmert``, ``contr.poly`` (R's ``contrasts.arg`` of ``model.matrix``).
 
     Returns
     -------
@@ -548,7 +607,8 @@ def model_frame(formula: str | Formula, data: pd.DataFrame) -> ModelFrame:
     ------
     TypeError
         ``data`` is not a DataFrame; the outcome is not numeric (or is boolean); a fixed
-        predictor is a date/time column or numbers stored as text.
+        predictor is a date/time column. (Text is a factor, digits or not, as R reads a
+        character column: ``"10"`` sorts before ``"9"``.)
     KeyError
         A column the formula names is not in ``data``.
     ValueError
@@ -713,7 +773,12 @@ def model_frame(formula: str | Formula, data: pd.DataFrame) -> ModelFrame:
     y = (y_series if all_rows else y_series[keep]).to_numpy(dtype=float)
 
     # X, then lme4's rank check.
-    full, names, assign = _design(parsed.fixed, variables, n)
+    ordered = {
+        e for e in factor_exprs
+        if isinstance(evaluated[e].dtype, pd.CategoricalDtype) and evaluated[e].dtype.ordered
+    }  # fmt: skip
+    chosen = _check_contrasts(contrasts, parsed, factor_labels, text, ordered)
+    full, names, assign = _design(parsed.fixed, variables, n, contrasts=chosen)
     aliased_idx = _aliased_columns(full) if full.shape[1] else []
     kept = [j for j in range(full.shape[1]) if j not in set(aliased_idx)]
     X = full if not aliased_idx else np.ascontiguousarray(full[:, kept])
@@ -756,7 +821,42 @@ def model_frame(formula: str | Formula, data: pd.DataFrame) -> ModelFrame:
         _factor_labels=factor_labels,
         _scaling=scaling,
         _kept=tuple(kept),
+        contrasts=chosen,
     )
+
+
+def _check_contrasts(
+    contrasts, parsed: Formula, factor_labels, text: str, ordered: set[str] = frozenset()
+) -> dict[str, str]:
+    """The contrasts= argument checked (keys are factors of the fixed part, values R's names),
+    over R's defaults: ``contr.poly`` for an ordered factor (an ordered pandas categorical)."""
+    defaults = {e: "contr.poly" for e in ordered if e in set(parsed.fixed.variables)}
+    if contrasts is None:
+        return defaults
+    if not isinstance(contrasts, Mapping):
+        raise TypeError(
+            "contrasts must be a dict such as {'recipe': 'contr.sum'}, not "
+            f"{type(contrasts).__name__}."
+        )
+    fixed = set(parsed.fixed.variables)
+    chosen = defaults
+    for name, kind in contrasts.items():
+        if kind not in CONTRASTS:
+            raise ValueError(
+                f"contrasts[{name!r}] = {kind!r} is not a contrast this package knows; use one of "
+                f"{', '.join(CONTRASTS)}."
+            )
+        if name not in fixed or name not in factor_labels:
+            factors = sorted(v for v in fixed if v in factor_labels)
+            raise ValueError(
+                f"contrasts names {name!r}, which is not a factor in the fixed part of formula "
+                f"{text!r}; its factors are {factors}."
+            )
+        if kind != "contr.treatment":
+            chosen[name] = kind
+        else:
+            chosen.pop(name, None)
+    return chosen
 
 
 def _grouping(name, factor, group_codes, keep, all_rows):

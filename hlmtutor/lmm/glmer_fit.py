@@ -133,6 +133,7 @@ def glmer(
     start=None,
     optimizer: str | None = "default",
     checks: str = "stop",
+    subset=None,
 ) -> GlmerResult:
     """Fit a generalised linear mixed model as lme4's ``glmer`` does.
 
@@ -157,6 +158,9 @@ def glmer(
         (theta, beta)). None evaluates the model at ``start`` (theta and fixef).
     checks : {"stop", "warning", "ignore"}
         lme4's identifiability checks.
+    subset : pandas.Series, array-like or str, optional
+        The rows to fit, as in :func:`hlmtutor.lmer` (R's ``subset``); array weights and
+        offsets are given for every row of ``data`` and cut with it.
 
     Returns
     -------
@@ -187,6 +191,10 @@ def glmer(
         raise ValueError(f"formula must be a string such as 'y ~ x + (1 | g)', not {formula!r}.")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
+    from .fit import subset_argument, subset_rows
+
+    data, _, keep = subset_rows(data, subset)
+    weights, offset = subset_argument(weights, keep), subset_argument(offset, keep)
     lhs, rhs = split_top(formula, "~")[0], "~".join(split_top(formula, "~")[1:])
     rhs, offset_exprs = take_offsets(rhs)
     original_index = data.index

@@ -246,27 +246,33 @@ class GlmerResult(MerResult):
         re_form: str | None = None,
         type: str = "link",
         allow_new_levels: bool = False,
+        *,
+        re: bool | None = None,
     ) -> pd.Series:
-        """lme4's ``predict``: ``re_form=None`` with random effects, ``"NA"`` (or ``"~0"``)
-        without; ``type`` "link" or "response"; offsets are added (from ``offset()`` terms
-        and the ``offset=`` of the fit on the fitted rows; on newdata only ``offset()`` terms).
+        """lme4's ``predict``: ``re_form`` as R's ``re.form`` (None every random term; ``"NA"``
+        or ``"~0"`` none; a one-sided formula such as ``"~(1 | g)"`` the terms it names; ``re``
+        True/False is shorthand for None/"NA"); ``type`` "link" or "response"; offsets are added
+        (from ``offset()`` terms and the ``offset=`` of the fit on the fitted rows; on newdata
+        only ``offset()`` terms).
         """
-        from .inference import predict as linear_predict
+        from .prediction import predict as linear_predict
+        from .prediction import random_terms_of
 
         if type not in ("link", "response"):
             raise ValueError(f"type must be 'link' or 'response', not {type!r}.")
-        if re_form not in (None, "NA", "~0"):
-            raise ValueError("re_form must be None (all random effects) or 'NA' / '~0' (none).")
-        with_re = re_form is None
+        terms = random_terms_of(self, re_form, re)
         if newdata is None:
-            eta = self.frame.X @ self.params.to_numpy() + self.deviance_function.offset
-            if with_re:
-                eta = self._state.eta
-            values = pd.Series(eta, index=self.row_index)
+            if len(terms) == len(self.reterms.terms) and all(m.all() for m in terms.values()):
+                values = pd.Series(self._state.eta, index=self.row_index)
+            else:
+                values = linear_predict(
+                    self, None, terms, allow_new_levels, offset=self.deviance_function.offset
+                )
+                values.index = self.row_index
         else:
             # X beta (+ Z b) plus the formula's offset() terms on the new rows (lme4 leaves
             # out an offset= argument there)
-            values = linear_predict(self, newdata, with_re, allow_new_levels)
+            values = linear_predict(self, newdata, terms, allow_new_levels)
         if type == "response":
             values = pd.Series(self.family_object.linkinv(values.to_numpy()), index=values.index)
         return values.rename("predicted")

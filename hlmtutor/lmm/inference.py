@@ -6,7 +6,7 @@
   ``df = 2 (l'Cl)^2 / (g'Ag)`` with ``g_k = l' dC/dvarpar_k l``.
 * lmerTest's type III ``anova(model)``: the contrasts of ``extract_contrasts_type3``.
 * lme4's likelihood-ratio ``anova(m0, m1)`` (REML fits refitted by ML).
-* ``confint`` (Wald, and likelihood profiles of the ML deviance) and ``predict``.
+* ``confint`` (Wald, and likelihood profiles of the ML deviance); predictions are in ``prediction.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from scipy import stats
 from .. import _satterthwaite as sat
 from ._blas import single_threaded
 from ._warn import warn
-from .response import formula_offsets
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result import LmerResult
@@ -34,7 +33,6 @@ __all__ = [
     "anova_type3",
     "anova_lrt",
     "confint",
-    "predict",
 ]
 
 
@@ -262,9 +260,16 @@ def anova_type3(result: LmerResult) -> pd.DataFrame:
         rows[term] = (
             contest(result, contrasts) if len(contrasts) else dict.fromkeys(columns, np.nan)
         )
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    table = pd.DataFrame.from_dict(aliased_last(rows), orient="index", columns=columns)
     table.attrs["heading"] = "Type III Analysis of Variance Table with Satterthwaite's method"
     return table
+
+
+def aliased_last(rows: dict) -> dict:
+    """lmerTest's row order: the terms that were tested, then those whose columns were all
+    aliased (their rows of NA), each group in the formula's order."""
+    tested = {k: v for k, v in rows.items() if not np.isnan(v["NumDF"])}
+    return tested | {k: v for k, v in rows.items() if k not in tested}
 
 
 # -- likelihood-ratio tests ---------------------------------------------------------------------
@@ -583,52 +588,3 @@ def _one_root(excess, estimate: float, step: float, limit: float, name: str = ""
         f"{'inf' if step > 0 else '-inf'}"
     )
     return float(np.inf if step > 0 else -np.inf)
-
-
-# -- predictions ------------------------------------------------------------------------------------
-@single_threaded
-def predict(
-    result: LmerResult,
-    newdata: pd.DataFrame | None,
-    re: bool,
-    allow_new_levels: bool,
-) -> pd.Series:
-    """lme4's ``predict``: X beta, plus Z b for the levels the fit has seen."""
-    if newdata is None:
-        if re:
-            values = result.fitted().to_numpy()
-        else:
-            values = result.frame.X @ result.params.to_numpy() + _fit_offset(result)
-        return pd.Series(values, index=result.data.index, name="predicted")
-    if not isinstance(newdata, pd.DataFrame):
-        raise TypeError(f"newdata must be a pandas DataFrame, not {type(newdata).__name__}.")
-    frame = result.frame
-    x = frame.fixed_matrix(newdata)
-    values = x @ result.params.to_numpy() + formula_offsets(result.formula, newdata)
-    if re:
-        modes = result.re_modes
-        for term, b in zip(result.reterms.terms, modes, strict=True):
-            codes = frame.random_codes(term.raw_index, newdata)
-            unseen = codes < 0
-            if np.any(unseen) and not allow_new_levels:
-                column = newdata.loc[unseen, list(_factor_columns(frame, term.raw_index))]
-                examples = column.drop_duplicates().head(5).astype(str).agg(":".join, axis=1)
-                raise ValueError(
-                    f"newdata has level(s) of {term.factor_name} not seen in the fit: "
-                    f"{', '.join(examples)}. Pass allow_new_levels=True to predict them at the "
-                    "population value of that factor (random effect 0), as lme4's "
-                    "allow.new.levels = TRUE."
-                )
-            z = frame.random_columns(term.raw_index, newdata)
-            effect = np.where(unseen[:, None], 0.0, b[np.where(unseen, 0, codes)])
-            values = values + np.sum(z * effect, axis=1)
-    return pd.Series(values, index=newdata.index, name="predicted")
-
-
-def _fit_offset(result: LmerResult) -> np.ndarray | float:
-    """The fit's offset (offset() terms and offset=) on its rows, as lme4's model.offset."""
-    return 0.0 if result.offset is None else result.offset
-
-
-def _factor_columns(frame, raw_index: int) -> tuple[str, ...]:
-    return tuple(frame.random[raw_index].factor_columns)

@@ -46,6 +46,11 @@ class LmerResult(MerResult):
         The model frame: the formula's columns, rows with missing values dropped.
     n_dropped : int
         Rows dropped for missing values (lme4's na.omit).
+    n_excluded : int
+        Rows ``subset=`` left out (before missing values were handled).
+    na_action : {"omit", "exclude"}
+        With "exclude", ``fitted()``, ``resid()`` and ``predict()`` are padded with NaN to the
+        rows of the data (R's ``na.exclude``).
     lost_groups : dict
         Per grouping factor, the levels that lost all their rows to missing values.
     messages : tuple of str
@@ -81,6 +86,9 @@ class LmerResult(MerResult):
     offset: np.ndarray | None = None  # offset() terms plus offset= (None: no offset)
     weights_name: str | None = None  # what the summary prints on "Weights:"
     offset_name: str | None = None  # and on " Offset:" (the offset= argument)
+    n_excluded: int = 0  # rows R's subset= left out (before missing values are handled)
+    na_action: str = "omit"  # "exclude": fitted/resid/predict padded to padded_index
+    padded_index: pd.Index | None = None  # the rows of data after subset (na_action="exclude")
 
     # -- the fit ---------------------------------------------------------------------------
     @property
@@ -271,25 +279,36 @@ class LmerResult(MerResult):
         return self.deviance_function.conditional_variances(self._solution)
 
     # -- fitted values and residuals -----------------------------------------------------------
-    def fitted(self) -> pd.Series:
-        """Fitted values X beta + Z b (conditional on the random effects), plus the offset."""
+    def _fitted_values(self) -> np.ndarray:
         values = self.frame.X @ self.params.to_numpy()
         if self.offset is not None:
             values = values + self.offset
         for term, modes in zip(self.reterms.terms, self._modes, strict=True):
             values = values + np.sum(term.columns * modes[term.codes], axis=1)
-        return pd.Series(values, index=self.data.index, name="fitted")
+        return values
+
+    def _padded(self, values: np.ndarray, name: str) -> pd.Series:
+        """Values on the fitted rows, padded with NaN to the data's rows under na.exclude."""
+        series = pd.Series(values, index=self.data.index, name=name)
+        if self.na_action == "exclude" and self.padded_index is not None:
+            return series.reindex(self.padded_index)
+        return series
+
+    def fitted(self) -> pd.Series:
+        """Fitted values X beta + Z b (conditional on the random effects), plus the offset.
+
+        With ``na_action="exclude"`` the rows of the data that were dropped for missing values
+        hold NaN (R's ``naresid``)."""
+        return self._padded(self._fitted_values(), "fitted")
 
     def resid(self) -> pd.Series:
-        """Conditional residuals y - fitted."""
-        return pd.Series(
-            self.frame.y - self.fitted().to_numpy(), index=self.data.index, name="resid"
-        )
+        """Conditional residuals y - fitted (NaN-padded as ``fitted`` with na.exclude)."""
+        return self._padded(self.frame.y - self._fitted_values(), "resid")
 
     @property
     def scaled_residuals(self) -> pd.Series:
         """Min, 1Q, Median, 3Q, Max of sqrt(w) resid / sigma (R's quantile type 7)."""
-        scaled = self.resid().to_numpy() / self.sigma
+        scaled = (self.frame.y - self._fitted_values()) / self.sigma
         if self.prior_weights is not None:
             scaled = scaled * np.sqrt(self.prior_weights)
         values = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1.0])
@@ -427,27 +446,50 @@ class LmerResult(MerResult):
         return confint(self, level, method)
 
     def predict(
-        self, newdata: pd.DataFrame | None = None, re: bool = True, allow_new_levels: bool = False
+        self,
+        newdata: pd.DataFrame | None = None,
+        re_form: str | None = None,
+        allow_new_levels: bool = False,
+        *,
+        re: bool | None = None,
     ) -> pd.Series:
-        """Predictions X beta (+ Z b with ``re=True``), as lme4's ``predict()``.
+        """Predictions X beta + Z b, as lme4's ``predict(m, newdata, re.form)``.
 
         Parameters
         ----------
         newdata : pandas.DataFrame, optional
-            Rows to predict; default the model frame.
-        re : bool, default True
-            Include the random effects (lme4's ``re.form = NULL``); False: ``re.form = NA``.
+            Rows to predict; default the model frame (the offset of the fit included).
+        re_form : None, "NA", "~0" or str, default None
+            R's ``re.form``: None includes every random term; ``"NA"`` or ``"~0"`` (or a
+            formula without ``|``) none, the population-level prediction; a one-sided formula
+            such as ``"~(1 | school)"`` only the random terms it names (each must be a term
+            of the fit).
         allow_new_levels : bool, default False
-            As lme4's ``allow.new.levels``: a level not seen in the fit is an error, or (True)
-            gets that factor's population value (random effect 0).
+            As lme4's ``allow.new.levels``: a level not seen in the fit (or a missing one) is
+            an error, or (True) gets that factor's population value (random effect 0).
+        re : bool, optional
+            Shorthand: True is ``re_form=None``, False is ``re_form="NA"``.
 
         Returns
         -------
         pandas.Series
-        """
-        from .inference import predict
+            Named ``predicted``, indexed as ``newdata`` (or the fitted rows).
 
-        return predict(self, newdata, re, allow_new_levels)
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from hlmtutor import lmer
+        >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+        ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+        >>> fit = lmer("y ~ 1 + (1 | g)", data)
+        >>> fit.predict(re_form="NA").round(2).unique().tolist()
+        [4.55]
+        """
+        from .prediction import predict, random_terms_of
+
+        terms = random_terms_of(self, re_form, re)
+        values = predict(self, newdata, terms, allow_new_levels, offset=self.offset)
+        return values if newdata is not None else self._padded(values.to_numpy(), "predicted")
 
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"

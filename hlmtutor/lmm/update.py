@@ -66,7 +66,8 @@ def update(
     REML : bool, optional
         Default: as the fit.
     **kwargs
-        Other arguments of :func:`hlmtutor.lmer` (``optimizer``, ``start``, ``checks``).
+        Other arguments of :func:`hlmtutor.lmer` (``optimizer``, ``start``, ``checks``,
+        ``subset``...); the fit's ``contrasts`` and ``na_action`` carry over unless given.
 
     Returns
     -------
@@ -109,4 +110,8 @@ def update(
                 f"The new formula {new_formula!r} uses {missing}, which the fit's model frame "
                 "does not hold (it keeps only the old formula's columns): pass data=."
             )
+    if fit.frame.contrasts and "contrasts" not in kwargs:  # R's update keeps the call's contrasts
+        kwargs["contrasts"] = dict(fit.frame.contrasts)
+    if getattr(fit, "na_action", "omit") != "omit":
+        kwargs.setdefault("na_action", fit.na_action)
     return lmer(new_formula, data, REML=fit.REML if REML is None else REML, **kwargs)
