@@ -3,37 +3,6 @@
 Each step produces one immutable object, as lme4's ``lFormula`` -> ``mkLmerDevfun`` ->
 ``optimizeLmer`` -> ``mkMerMod`` do (Bates et al. 2015, J. Stat. Softw. 67(1)):
 
-module               produces                                                 lme4 / lmerTest
-==================== ======================================================== ==========================
-``formula``          ``Formula``: the package's one formula parser            findbars, nobars, expandSlash
-``frame``            ``ModelFrame``: complete rows, X with R's names,         lFormula, model.frame
-                     dropped rows, lost groups and aliased columns
-``terms``            ``ReTerms``: per random term its factor, Z block,        mkReTrms
-                     theta slice and bounds, in lme4's order
-``deviance``         ``Deviance``: the predictor side (weight-aware Z/X/y     mkLmerDevfun, merPredD
-                     cross-products, block/Schur Cholesky, modes) and the
-                     profiled REML/ML criterion of theta
-``response``         offset() terms, weights=/offset= on the model's rows     model.frame (weights,
-                                                                              offset)
-``family``           GLM families: links, variance, deviance residuals        binomial(), poisson()
-``glmm``             PIRLS and the Laplace / AGQ / nAGQ = 0 GLMM criteria     mkGlmerDevfun, PIRLS
-``optimize``         ``Optimum``: BOBYQA with lme4's settings and checks      optimizeLmer, checkConv
-``merbase``          ``MerResult``: what every fitted mixed model holds       merMod
-``result``           ``LmerResult``: the fitted linear model, read-only       mkMerMod
-``glmer_result``     ``GlmerResult``: the fitted GLMM, read-only              glmerMod
-``inference``        Satterthwaite tests, type III anova, LRT, confint,       lmerTest, confint.merMod
-                     predict
-``summary``          ``LmerSummary``: lmerTest's printed summary              print.summary.merMod
-``glmer_summary``    ``GlmerSummary``: lme4's GLMM summary, data first        summary.glmerMod
-``glmer_inference``  Wald and profile intervals of a GLMM                     confint.merMod
-``fit``              ``lmer``: the steps in order                             lmer
-``residual``         nlme's residual structures on the rows, and the          corAR1, corCAR1, varIdent
-                     whitening by L_i^-1
-``structured``       ``StructuredLmerResult``: lmer on whitened data,         nlme's lme(correlation =,
-                     structure parameters optimised with theta                weights =)
-``glmer_fit``        ``glmer``: responses, checks, the two stages             glmer, optimizeGlmer
-==================== ======================================================== ==========================
-=======
 =================== ==================================================== =============================
 module              produces                                             lme4 / lmerTest
 =================== ==================================================== =============================
