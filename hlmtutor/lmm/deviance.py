@@ -559,11 +559,8 @@ def _rest_blocks(reterms: ReTerms, a: np.ndarray, root_w: np.ndarray | None) -> 
     for t in rest:
         cols.append(slice(start, start + t.nlev * t.q))
         start += t.nlev * t.q
-    pattern = _schur_pattern(c, blocks, len(rest))
-    components = _components(pattern)
-    scalar = None
-    if components is None and first.q == 1 and all(t.q == 1 for t in rest):
-        scalar = ScalarSchur.of(pattern, c, blocks, [t.nlev for t in rest])
+    components, layout = _schur_layout(reterms, c, blocks)
+    scalar = ScalarSchur.of(layout, c, blocks) if layout is not None else None
     return RestBlocks(
         c=c, a=blocks, zra=zra, cols=tuple(cols), size=start, components=components, scalar=scalar
     )
@@ -571,6 +568,102 @@ def _rest_blocks(reterms: ReTerms, a: np.ndarray, root_w: np.ndarray | None) -> 
 
 # The linear map of ScalarSchur may hold at most this many entries per entry of a dense S.
 MAX_MAP_PER_ENTRY = 4
+
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _schur_layout(reterms: ReTerms, c: tuple[Blocks, ...], blocks: dict):
+    """S's components, and ScalarSchur's layout when every term is scalar, from the pattern
+    alone (cached per ReTerms: PIRLS rebuilds the cross-products with new weights, never the
+    pattern)."""
+    if reterms not in _LAYOUTS:
+        rest = reterms.terms[1:]
+        pattern = _schur_pattern(c, blocks, len(rest))
+        components = _components(pattern)
+        layout = None
+        if components is None and all(t.q == 1 for t in reterms.terms):
+            layout = ScalarLayout.of(pattern, c, blocks, [t.nlev for t in rest])
+        _LAYOUTS[reterms] = (components, layout)
+    return _LAYOUTS[reterms]
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarLayout:
+    """Where ScalarSchur's numbers go: the lower triangle of S's pattern (``rows >= cols``),
+    G's structure, and the entries of A = Z_R'Z_R and C = Z_1'Z_R that feed them."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    term_rows: np.ndarray  # the term of each entry's row and column
+    term_cols: np.ndarray
+    diagonal: np.ndarray  # the entries on S's diagonal
+    size: int
+    pair_a: np.ndarray  # every pair (a, b), b <= a, of stored entries of one row of C,
+    pair_b: np.ndarray  # in G's CSR order
+    g_indices: np.ndarray
+    g_indptr: np.ndarray
+    g_shape: tuple[int, int]
+    a_keep: np.ndarray  # A's stored entries in the lower triangle, and their entry
+    a_entry: np.ndarray
+
+    @classmethod
+    def of(cls, pattern: sp.csr_matrix, c: tuple, blocks: dict, nlevs: list[int]):
+        """None when G would be larger than MAX_MAP_PER_ENTRY times a dense S."""
+        size = pattern.shape[0]
+        lower = sp.tril(pattern, format="csr")
+        lower.sort_indices()
+        rows = np.repeat(np.arange(size), np.diff(lower.indptr))
+        cols = lower.indices.astype(np.int64)
+        keys = rows * size + cols  # sorted: CSR order with sorted indices
+        wide = _wide(c)
+        per_row = np.diff(wide.indptr)
+        if int(np.sum(per_row * (per_row + 1) // 2)) > MAX_MAP_PER_ENTRY * size * size:
+            return None
+        row_of = np.repeat(np.arange(len(per_row)), per_row)
+        pos = np.arange(wide.nnz) - wide.indptr[row_of]
+        ea = np.repeat(np.arange(wide.nnz), pos + 1)
+        first = np.repeat(np.cumsum(pos + 1) - (pos + 1), pos + 1)
+        eb = wide.indptr[row_of[ea]] + (np.arange(len(ea)) - first)
+        ca, cb = wide.indices[ea].astype(np.int64), wide.indices[eb].astype(np.int64)
+        entry = np.searchsorted(keys, np.maximum(ca, cb) * size + np.minimum(ca, cb))
+        level = row_of[ea]
+        order = np.lexsort((level, entry))
+        indptr = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(entry, minlength=len(keys)), out=indptr[1:])
+        a = _lower_a(blocks, len(nlevs))
+        keep = a.row >= a.col
+        a_entry = np.searchsorted(keys, a.row[keep].astype(np.int64) * size + a.col[keep])
+        term_of = np.repeat(np.arange(len(nlevs)), nlevs)
+        return cls(
+            rows=rows,
+            cols=cols,
+            term_rows=term_of[rows],
+            term_cols=term_of[cols],
+            diagonal=np.flatnonzero(rows == cols),
+            size=size,
+            pair_a=ea[order],
+            pair_b=eb[order],
+            g_indices=level[order],
+            g_indptr=indptr,
+            g_shape=(len(keys), wide.shape[0]),
+            a_keep=keep,
+            a_entry=a_entry,
+        )
+
+
+def _wide(c: tuple[Blocks, ...]) -> sp.csr_matrix:
+    """C = Z_1'Z_R as one CSR matrix (l1 x QR), indices sorted."""
+    wide = sp.hstack([b.values() for b in c], format="csr")
+    wide.sort_indices()
+    return wide
+
+
+def _lower_a(blocks: dict, n_terms: int) -> sp.coo_matrix:
+    """A = Z_R'Z_R's blocks on and below the diagonal of terms, as COO."""
+    grid: list[list] = [[None] * n_terms for _ in range(n_terms)]
+    for (k, m), block in blocks.items():
+        grid[m][k] = block.values().T  # the later term's rows
+    return sp.bmat(grid, format="coo")
 
 
 @dataclass(frozen=True, eq=False)
@@ -585,69 +678,33 @@ class ScalarSchur:
     array that LAPACK factors in place.
     """
 
-    rows: np.ndarray  # lower-triangle entries of S's pattern (rows >= cols)
-    cols: np.ndarray
+    layout: ScalarLayout
     a_values: np.ndarray  # A at each entry
     g: sp.csr_matrix  # (entries, l1): sum_j C_jr C_jc d_j = (G d)[entry]
-    term_rows: np.ndarray  # the term of each entry's row and column
-    term_cols: np.ndarray
-    diagonal: np.ndarray  # the entries on S's diagonal
-    size: int
 
     @classmethod
-    def of(cls, pattern: sp.csr_matrix, c: tuple, blocks: dict, nlevs: list[int]):
-        """None when G would be larger than MAX_MAP_PER_ENTRY times a dense S."""
-        size = pattern.shape[0]
-        lower = sp.tril(pattern, format="csr")
-        lower.sort_indices()
-        counts = np.diff(lower.indptr)
-        rows = np.repeat(np.arange(size), counts)
-        cols = lower.indices.astype(np.int64)
-        keys = rows * size + cols  # sorted: CSR order with sorted indices
-        wide = sp.hstack([b.values() for b in c], format="csr")
-        wide.sum_duplicates()
-        wide.sort_indices()
-        per_row = np.diff(wide.indptr)
-        if int(np.sum(per_row * (per_row + 1) // 2)) > MAX_MAP_PER_ENTRY * size * size:
-            return None
-        # Every pair (a, b), b <= a, of the stored entries of each row j of C.
-        row_of = np.repeat(np.arange(len(per_row)), per_row)
-        pos = np.arange(wide.nnz) - wide.indptr[row_of]
-        ea = np.repeat(np.arange(wide.nnz), pos + 1)
-        first = np.repeat(np.cumsum(pos + 1) - (pos + 1), pos + 1)
-        eb = wide.indptr[row_of[ea]] + (np.arange(len(ea)) - first)
-        ca, cb = wide.indices[ea].astype(np.int64), wide.indices[eb].astype(np.int64)
-        entry = np.searchsorted(keys, np.maximum(ca, cb) * size + np.minimum(ca, cb))
+    def of(cls, layout: ScalarLayout, c: tuple, blocks: dict) -> ScalarSchur:
+        """The numbers for these cross-products (weights) in the layout of their pattern."""
+        wide = _wide(c)
         g = sp.csr_matrix(
-            (wide.data[ea] * wide.data[eb], (entry, row_of[ea])),
-            shape=(len(keys), wide.shape[0]),
-        )
-        grid: list[list] = [[None] * len(nlevs) for _ in nlevs]
-        for (k, m), block in blocks.items():
-            grid[m][k] = block.values().T  # lower triangle: the later term's rows
-        a = sp.tril(sp.bmat(grid, format="coo"))
-        a_values = np.zeros(len(keys))
-        a_values[np.searchsorted(keys, a.row.astype(np.int64) * size + a.col)] = a.data
-        term_of = np.repeat(np.arange(len(nlevs)), nlevs)
-        return cls(
-            rows=rows,
-            cols=cols,
-            a_values=a_values,
-            g=g,
-            term_rows=term_of[rows],
-            term_cols=term_of[cols],
-            diagonal=np.flatnonzero(rows == cols),
-            size=size,
-        )
+            (wide.data[layout.pair_a] * wide.data[layout.pair_b], layout.g_indices,
+             layout.g_indptr),
+            shape=layout.g_shape,
+        )  # fmt: skip
+        a = _lower_a(blocks, int(layout.term_rows.max()) + 1)
+        a_values = np.zeros(layout.g_shape[0])
+        a_values[layout.a_entry] = a.data[layout.a_keep]
+        return cls(layout=layout, a_values=a_values, g=g)
 
     def factor(self, k1: np.ndarray, factors: list[np.ndarray]) -> SchurFactor:
         """The dense Cholesky factor of S, given K_1 = L_1^-1 lambda_1 (one value per level)."""
+        lay = self.layout
         lam = np.array([f[0, 0] for f in factors])
         values = self.a_values - self.g @ (k1 * k1)
-        values *= lam[self.term_rows] * lam[self.term_cols]
-        values[self.diagonal] += 1.0
-        dense = np.zeros((self.size, self.size))
-        dense[self.rows, self.cols] = values
+        values *= lam[lay.term_rows] * lam[lay.term_cols]
+        values[lay.diagonal] += 1.0
+        dense = np.zeros((lay.size, lay.size))
+        dense[lay.rows, lay.cols] = values
         # C-ordered with S's lower triangle filled: its transpose is a Fortran-ordered view
         # with the upper triangle filled, whose factor U (= L') LAPACK writes in place.
         _, info = lapack.dpotrf(dense.T, lower=0, clean=1, overwrite_a=1)
