@@ -221,7 +221,7 @@ d <- read.csv(commandArgs(TRUE)[1])
 for (v in c("school", "klass", "student", "item", "s", "d", "dept", "service"))
   if (v %in% names(d)) d[[v]] <- factor(d[[v]])
 f <- as.formula(commandArgs(TRUE)[2])
-gc(reset = TRUE)
+invisible(gc(reset = TRUE))
 t <- system.time(m <- suppressMessages(summary(lmer(f, data = d))))
 cat(t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], sum(gc()[, 6]))
 """

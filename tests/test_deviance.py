@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from hlmtutor import lmer
+from hlmtutor.lmm import deviance as deviance_module
 from hlmtutor.lmm.deviance import Parts
 
 LOG_2PI = np.log(2 * np.pi)
@@ -122,6 +123,23 @@ def test_criterion_matches_the_dense_system(name):
         theta = np.array(fit.optimum.theta) + rng.uniform(0.05, 0.4, len(lower))
         theta = np.where(lower == 0, np.abs(theta), theta)
         assert dev(theta) == pytest.approx(_dense_criterion(fit, theta), rel=1e-10, abs=1e-8)
+
+
+@pytest.mark.parametrize("name", ["crossed scalar", "crossed slope"])
+def test_large_schur_path_matches_the_dense_system(name, monkeypatch):
+    """S assembled sparse and factored in place by LAPACK (the path of S above SMALL_SCHUR, and
+    of scalar terms whose linear map would be too large)."""
+    monkeypatch.setattr(deviance_module, "SMALL_SCHUR", 0)
+    monkeypatch.setattr(deviance_module, "MAX_MAP_PER_ENTRY", 0)
+    monkeypatch.setattr(deviance_module, "MAX_MAP_SMALL", 0)
+    formula, data, _ = CASES[name]
+    fit = _fit(formula, data)
+    dev = fit.deviance_function
+    assert dev.rest.scalar is None and dev.rest.components is None
+    theta = np.array(fit.optimum.theta) + 0.2
+    assert dev(theta) == pytest.approx(_dense_criterion(fit, theta), rel=1e-10, abs=1e-8)
+    sol = dev.solve(theta)
+    assert sol.ls.lower is not None and not np.any(np.triu(sol.ls.lower, 1))
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -205,6 +205,8 @@ class Deviance:
             w_blocks = tuple(c.scaled(k1, f) for c, f in zip(rest.c, factors, strict=True))
             if rest.scalar is not None:
                 ls = rest.scalar.factor(k1[:, 0, 0], factors)
+            elif rest.components is None and rest.size <= SMALL_SCHUR:
+                ls = SchurFactor(lower=np.linalg.cholesky(_schur_dense(rest, factors, w_blocks)))
             else:
                 ls = _factor_schur(_schur_sparse(rest, factors, w_blocks), rest.components)
             rhs = np.vstack(
@@ -566,8 +568,13 @@ def _rest_blocks(reterms: ReTerms, a: np.ndarray, root_w: np.ndarray | None) -> 
     )
 
 
-# The linear map of ScalarSchur may hold at most this many entries per entry of a dense S.
+# The linear map of ScalarSchur may hold at most this many entries per entry of a dense S
+# (or MAX_MAP_SMALL entries in all, 24 MB, whichever is more).
 MAX_MAP_PER_ENTRY = 4
+MAX_MAP_SMALL = 2_000_000
+# Up to this size S is assembled dense block by block (temporaries of at most 8 MB; fewer
+# numpy calls than the sparse assembly, which keeps larger S to one dense array).
+SMALL_SCHUR = 1000
 
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -617,7 +624,8 @@ class ScalarLayout:
         keys = rows * size + cols  # sorted: CSR order with sorted indices
         wide = _wide(c)
         per_row = np.diff(wide.indptr)
-        if int(np.sum(per_row * (per_row + 1) // 2)) > MAX_MAP_PER_ENTRY * size * size:
+        pairs = int(np.sum(per_row * (per_row + 1) // 2))
+        if pairs > max(MAX_MAP_PER_ENTRY * size * size, MAX_MAP_SMALL):
             return None
         row_of = np.repeat(np.arange(len(per_row)), per_row)
         pos = np.arange(wide.nnz) - wide.indptr[row_of]
@@ -724,6 +732,21 @@ def _schur_pattern(c: tuple[Blocks, ...], blocks: dict, n_terms: int) -> sp.csr_
         if k != m:
             grid[m][k] = block.ones().T
     return (sp.bmat(grid, format="csr") + cross).tocsr()
+
+
+def _schur_dense(
+    rest: RestBlocks, factors: list[np.ndarray], w_blocks: tuple[sp.csr_matrix, ...]
+) -> np.ndarray:
+    """S = I + Lambda_R'Z_R'Z_R Lambda_R - W'W as a dense array, block by block (small S)."""
+    s = np.zeros((rest.size, rest.size))
+    for (k, m), block in rest.a.items():
+        part = block.scaled_sparse(factors[k], factors[m]) - w_blocks[k].T @ w_blocks[m]
+        part = part.toarray()
+        s[rest.cols[k], rest.cols[m]] = part
+        if k != m:
+            s[rest.cols[m], rest.cols[k]] = part.T
+    s[np.diag_indices_from(s)] += 1.0
+    return s
 
 
 def _schur_sparse(
