@@ -16,6 +16,7 @@ CPU time. Targets (issue 15): 5,000 x 4,000 crossed within 1 GB; the InstEval-si
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -254,8 +255,10 @@ def scale_run_lme4(formula: str, make: str) -> tuple[str, str, str]:
             check=True,
         )
         script.write_text(R_MEMORY_SCRIPT)
+        # One BLAS thread, as hlmtutor's fit runs: CPU times then compare like with like.
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
         out = subprocess.run(
-            ["Rscript", str(script), str(csv), formula], capture_output=True, text=True
+            ["Rscript", str(script), str(csv), formula], capture_output=True, text=True, env=env
         )
     parts = out.stdout.split()
     return (parts[0], parts[1], f"{float(parts[2]):.0f}") if len(parts) == 3 else ("", "", "")
