@@ -7,10 +7,16 @@ like. The lme4 column needs Rscript with lme4 and lmerTest (blank otherwise); it
 ``summary(lmerTest::lmer(...))``, which is the fit plus the Satterthwaite table.
 Targets (issue 9): hlmtutor / lmerTest at most 1/3 on the guide's full model and on 30,000
 rows; at most 1 on the three-level and crossed rows; 2,000,000 rows within 2 GB.
+
+The scale table (``--scale [names...]``, and at the end of a full run; ``--no-r`` skips R)
+fits each model in its own fresh process and reports peak memory (ru_maxrss) beside wall and
+CPU time. Targets (issue 15): 5,000 x 4,000 crossed within 1 GB; the InstEval-sized and the
+100,000-row three-level rows at most 1/3 of lmerTest's time.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -78,6 +84,27 @@ def crossed(n_students: int, n_items: int, per_student: int, seed: int) -> pd.Da
         + rng.normal(0, 1, len(student))
     )
     return pd.DataFrame({"y": y, "x": x, "student": student, "item": item})
+
+
+def instevalish(seed: int) -> pd.DataFrame:
+    """InstEval's shape: 73,421 ratings, 2,972 students x 1,128 lecturers x 14 departments
+    (each lecturer in one department), a binary ``service`` per rating."""
+    rng = np.random.default_rng(seed)
+    n, n_s, n_d, n_dept = 73_421, 2_972, 1_128, 14
+    s = rng.integers(0, n_s, n)
+    d = rng.integers(0, n_d, n)
+    dept_of_d = rng.integers(0, n_dept, n_d)
+    dept = dept_of_d[d]
+    service = rng.integers(0, 2, n)
+    y = (
+        3.2
+        - 0.07 * service
+        + rng.normal(0, 0.32, n_s)[s]
+        + rng.normal(0, 0.52, n_d)[d]
+        + rng.normal(0, 0.08, 2 * n_dept)[2 * dept + service]
+        + rng.normal(0, 1.18, n)
+    )
+    return pd.DataFrame({"y": y, "service": service, "s": s, "d": d, "dept": dept})
 
 
 def median_time(func, repeats: int) -> float:
@@ -150,6 +177,107 @@ def fmt(seconds: float | str) -> str:
     return "" if np.isnan(seconds) else f"{seconds:.3f}"
 
 
+INSTEVAL = "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)"
+THREE_LEVEL = "y ~ x + w + (1 + x | school) + (1 + x | school:klass)"
+CROSSED = "y ~ x + (1 | student) + (1 | item)"
+
+SCALE_CASES = {
+    "crossed, 50,000 rows (5,000 students x 500 items)": (CROSSED, "crossed(5000, 500, 10, 1)"),
+    "crossed, 50,000 rows (5,000 students x 1,000 items)": (CROSSED, "crossed(5000, 1000, 10, 1)"),
+    "crossed, 50,000 rows (5,000 students x 2,000 items)": (CROSSED, "crossed(5000, 2000, 10, 1)"),
+    "crossed, 50,000 rows (5,000 students x 4,000 items)": (CROSSED, "crossed(5000, 4000, 10, 1)"),
+    "InstEval-sized, 73,421 rows (2,972 x 1,128 x 28 crossed)": (INSTEVAL, "instevalish(2)"),
+    "three levels, 100,000 rows (500 schools x 20 classes x 10), slopes at both": (
+        THREE_LEVEL,
+        "three_level(500, 20, 10, 13)",
+    ),
+}
+
+SCALE_SCRIPT = """
+import gc, resource, sys, time, warnings
+sys.path.insert(0, sys.argv[1])
+from benchmarks.lmer import crossed, instevalish, three_level
+from hlmtutor import lmer
+data = eval(sys.argv[3])
+if sys.argv[4] == "csv":
+    data.to_csv(sys.argv[5], index=False)
+    raise SystemExit
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start, cpu_start = time.perf_counter(), cpu()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    fit = lmer(sys.argv[2], data)
+    fit.fixef
+elapsed, cpu_time = time.perf_counter() - start, cpu() - cpu_start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"{elapsed:.2f} {cpu_time:.2f} {peak / 1024:.0f} {before / 1024:.0f} {fit.feval}")
+"""
+
+R_MEMORY_SCRIPT = """
+suppressMessages({library(lme4); library(lmerTest)})
+d <- read.csv(commandArgs(TRUE)[1])
+for (v in c("school", "klass", "student", "item", "s", "d", "dept", "service"))
+  if (v %in% names(d)) d[[v]] <- factor(d[[v]])
+f <- as.formula(commandArgs(TRUE)[2])
+invisible(gc(reset = TRUE))
+t <- system.time(m <- suppressMessages(summary(lmer(f, data = d))))
+cat(t[["elapsed"]], t[["user.self"]] + t[["sys.self"]], sum(gc()[, 6]))
+"""
+
+
+def scale_run(formula: str, make: str) -> tuple[str, ...]:
+    """Fit + Satterthwaite table in a fresh process: wall and CPU seconds, peak RSS (MB), MB
+    before the fit (interpreter, libraries and data), evaluations. CPU time is the fair
+    comparison on a shared machine (the fit runs on one BLAS thread)."""
+    out = subprocess.run(
+        [sys.executable, "-c", SCALE_SCRIPT, str(ROOT), formula, make, "fit"],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        return (f"fails: {out.stderr.strip().splitlines()[-1]}", "", "", "", "")
+    return tuple(out.stdout.split())
+
+
+def scale_run_lme4(formula: str, make: str) -> tuple[str, str, str]:
+    """lmerTest's fit + summary on the same data: wall and CPU seconds and R's peak heap (gc's
+    max used, MB; R's own measure, not the process's RSS)."""
+    if shutil.which("Rscript") is None:
+        return ("", "", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "data.csv"
+        script = Path(tmp) / "mem.R"
+        subprocess.run(
+            [sys.executable, "-c", SCALE_SCRIPT, str(ROOT), formula, make, "csv", str(csv)],
+            check=True,
+        )
+        script.write_text(R_MEMORY_SCRIPT)
+        # One BLAS thread, as hlmtutor's fit runs: CPU times then compare like with like.
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        out = subprocess.run(
+            ["Rscript", str(script), str(csv), formula], capture_output=True, text=True, env=env
+        )
+    parts = out.stdout.split()
+    return (parts[0], parts[1], f"{float(parts[2]):.0f}") if len(parts) == 3 else ("", "", "")
+
+
+def scale_table(names: list[str]) -> None:
+    print("| model | hlmtutor wall (s) | CPU (s) | peak RSS (MB) | before fit (MB) | evaluations "
+          "| lme4 + lmerTest wall (s) | CPU (s) | R max heap (MB) | CPU ratio |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in names:
+        formula, make = SCALE_CASES[name]
+        secs, cpu, peak, before, feval = scale_run(formula, make)
+        r_run = ("", "", "") if "--no-r" in sys.argv else scale_run_lme4(formula, make)
+        r_secs, r_cpu, r_mem = r_run
+        ratio = f"{float(cpu) / float(r_cpu):.2f}" if r_cpu and peak else ""
+        print(f"| {name} | {secs} | {cpu} | {peak} | {before} | {feval} "
+              f"| {r_secs} | {r_cpu} | {r_mem} | {ratio} |")  # fmt: skip
+
+
 MEMORY_SCRIPT = """
 import resource, sys, time, warnings
 import numpy as np, pandas as pd
@@ -184,6 +312,11 @@ def memory_run() -> str:
 
 
 def main() -> None:
+    if "--scale" in sys.argv:
+        chosen = [a for a in sys.argv[1:] if not a.startswith("--")]
+        names = [n for n in SCALE_CASES if not chosen or any(c in n for c in chosen)]
+        scale_table(names)
+        return
     rows = [
         ("guide full model (240 rows, 12 classrooms)", GUIDE_FULL, guide_data(), 5,
          ("math_score ~ intervention * ses", "classroom_id", "~intervention", None)),
@@ -213,6 +346,8 @@ def main() -> None:
     if "--quick" not in sys.argv:
         print()
         print(memory_run())
+        print()
+        scale_table(list(SCALE_CASES))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,13 @@ through a dense Schur complement ``S = I + Lambda_R'Z_R'Z_R Lambda_R - W'W`` wit
 factors nested in a top factor, or crossed with a smaller one, S is as small as the other
 factors. Cross-products are formed once, so an evaluation costs nothing in n.
 
+Memory: S is assembled as a sparse matrix and written once into a dense array that LAPACK
+factors in place (one QR x QR array per evaluation, no dense temporaries). When S falls apart
+into independent blocks (the pattern's connected components: the outer factor's levels when
+the other terms are nested in it, as in a three-level model) it is factored block by block,
+never as a dense QR x QR array. Only small arrays are kept between evaluations: the criterion's
+pieces (log|L|^2, R_X, pwrss) of recent thetas, and the full solution of the last theta.
+
 Numerics: y is centred (when the intercept is in the span of X) and scaled, the columns of X are
 centred (when X has an intercept column) and scaled, before any cross-product is formed. Both
 are reparameterisations that leave theta's criterion unchanged up to a constant, which is added
@@ -32,14 +39,20 @@ from functools import cached_property
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.linalg.lapack as lapack
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from .terms import ReTerm, ReTerms
 
 __all__ = ["Deviance", "Solution", "make_deviance"]
 
 LOG_2PI = float(np.log(2 * np.pi))
-RECENT = 64  # solutions kept
+RECENT = 64  # criterion pieces (log|L|^2, R_X, pwrss: a few numbers each) kept by theta
+# Block-wise factoring of S when its components are at most this large (above it one dense
+# factor is as fast) and come in at most this many distinct sizes (one batched call each).
+MAX_BLOCK = 256
+MAX_BLOCK_SIZES = 32
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,8 +126,8 @@ class Solution:
     k1: np.ndarray  # (l1, q1, q1) L1^-1 T1'
     rza1: np.ndarray  # (l1, q1, p + 1)
     w_blocks: tuple[sp.csr_matrix, ...]  # W = [W_2, ..., W_K], each (l1 q1, l_k q_k)
-    ls: np.ndarray | None  # (QR, QR) lower Cholesky of S
-    rzar: np.ndarray | None  # (QR, p + 1)
+    ls: SchurFactor | None  # the Cholesky factor of S
+    rzar: np.ndarray | None  # (QR, p + 1), rows in ls's order
 
     @cached_property
     def w(self) -> sp.csr_matrix:
@@ -159,23 +172,22 @@ class Deviance:
     # sum(log w) of the prior weights (0 without weights): lme4 subtracts it from the
     # criterion, which is then the deviance of y with Var(y_i) = sigma^2 / w_i.
     log_weights: float = 0.0
-    # Recent solutions by theta: lmerTest's numerical Hessian in (theta, sigma) evaluates each
-    # theta several times (every step in sigma, and the mixed steps with a step in sigma).
+    # The criterion's pieces of recent thetas (small arrays only): lmerTest's numerical Hessian
+    # in (theta, sigma) evaluates each theta several times (every step in sigma, and the mixed
+    # steps with a step in sigma). Full solutions hold factors as large as S (QR x QR), so only
+    # the last one is kept.
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _last: list = field(default_factory=list, repr=False)
 
     # -- evaluation --------------------------------------------------------------------
     def solve(self, theta: np.ndarray) -> Solution:
         """Factor the system at theta (raises numpy.linalg.LinAlgError when it is not PD)."""
         theta = np.array(theta, dtype=float)
-        key = theta.tobytes()
-        cached = self._recent.get(key)
-        if cached is not None:
-            self._recent.move_to_end(key)
-            return cached
+        if self._last and np.array_equal(self._last[0].theta, theta):
+            return self._last[0]
+        self._last.clear()  # free the previous factor before making the next
         sol = self._solve(theta)
-        self._recent[key] = sol
-        if len(self._recent) > RECENT:
-            self._recent.popitem(last=False)
+        self._last.append(sol)
         return sol
 
     def _solve(self, theta: np.ndarray) -> Solution:
@@ -191,25 +203,20 @@ class Deviance:
             rest = self.rest
             factors = [t.factor(theta) for t in self.reterms.terms[1:]]
             w_blocks = tuple(c.scaled(k1, f) for c, f in zip(rest.c, factors, strict=True))
-            s = np.zeros((rest.size, rest.size))
-            for (k, m), block in rest.a.items():
-                part = block.scaled_dense(factors[k], factors[m])
-                if k != m:
-                    part = part - (w_blocks[k].T @ w_blocks[m]).toarray()
-                    s[rest.cols[k], rest.cols[m]] = part
-                    s[rest.cols[m], rest.cols[k]] = part.T
-                else:
-                    s[rest.cols[k], rest.cols[k]] = part - (w_blocks[k].T @ w_blocks[k]).toarray()
-            s[np.diag_indices_from(s)] += 1.0
-            ls = np.linalg.cholesky(s)
+            if rest.scalar is not None:
+                ls = rest.scalar.factor(k1[:, 0, 0], factors)
+            elif rest.components is None and rest.size <= SMALL_SCHUR:
+                ls = SchurFactor(lower=np.linalg.cholesky(_schur_dense(rest, factors, w_blocks)))
+            else:
+                ls = _factor_schur(_schur_sparse(rest, factors, w_blocks), rest.components)
             rhs = np.vstack(
                 [
                     _lambda_t_times(f, zra) - w.T @ flat
                     for f, zra, w in zip(factors, rest.zra, w_blocks, strict=True)
                 ]
             )
-            rzar = sla.solve_triangular(ls, rhs, lower=True, check_finite=False)
-            ldl2 += 2.0 * float(np.sum(np.log(np.diag(ls))))
+            rzar = ls.solve_lower(rhs)
+            ldl2 += ls.logdet
             correction = correction + rzar.T @ rzar
         ava = self.ata - correction
         upper = np.linalg.cholesky(ava).T
@@ -249,17 +256,22 @@ class Deviance:
         return value if np.isfinite(value) else np.inf
 
     def parts(self, theta: np.ndarray) -> Parts | Solution:
-        """log|L|^2, R_X and pwrss at theta (cached): the fast path for one term with q <= 2."""
-        if self.fast is None:
-            return self.solve(theta)
+        """log|L|^2, R_X and pwrss at theta (cached by theta; element by element for one term
+        with q <= 2, from the full solution otherwise, of which only these small pieces stay)."""
         theta = np.array(theta, dtype=float)
-        key = b"parts" + theta.tobytes()
+        key = theta.tobytes()
         cached = self._recent.get(key)
-        if cached is None:
+        if cached is not None:
+            self._recent.move_to_end(key)
+            return cached
+        if self.fast is not None:
             cached = self._fast_parts(theta)
-            self._recent[key] = cached
-            if len(self._recent) > RECENT:
-                self._recent.popitem(last=False)
+        else:
+            sol = self._solve(theta)
+            cached = Parts(ldl2=sol.ldl2, rx=sol.rx, pwrss=sol.pwrss)
+        self._recent[key] = cached
+        if len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
         return cached
 
     def _fast_parts(self, theta: np.ndarray) -> Parts:
@@ -352,7 +364,7 @@ class Deviance:
         out_rest: list[np.ndarray] = []
         if sol.ls is not None:
             r_r = sol.rzar[:, p] - sol.rzar[:, :p] @ sol.gamma
-            u_r = sla.solve_triangular(sol.ls.T, r_r, lower=False)
+            u_r = sol.ls.solve_upper(r_r)
             r1 = r1 - (sol.w @ u_r).reshape(r1.shape)
             start = 0
             for t in self.reterms.terms[1:]:
@@ -375,12 +387,11 @@ class Deviance:
         p1 = np.swapaxes(l1_inv, 1, 2) @ l1_inv
         out_rest = []
         if sol.ls is not None:
-            v = sla.solve_triangular(sol.ls, sol.w.T.toarray(), lower=True)  # (QR, l1 q1)
+            v = sol.ls.solve_lower(sol.w.T.toarray())  # (QR, l1 q1)
             v = v.reshape(v.shape[0], first.nlev, first.q)
             vtv = np.einsum("rgi,rgj->gij", v, v)
             p1 = p1 + np.swapaxes(l1_inv, 1, 2) @ vtv @ l1_inv
-            ls_inv = sla.solve_triangular(sol.ls, np.eye(len(sol.ls)), lower=True)
-            s_inv = ls_inv.T @ ls_inv
+            s_inv = sol.ls.inverse()
             lam_r = self._lambda_rest(sol.theta)
             full = (lam_r @ sp.csr_matrix(s_inv) @ lam_r.T).toarray()
             start = 0
@@ -466,10 +477,23 @@ class Blocks:
         values = left[self.rows] @ self.data @ right
         return sp.bsr_matrix((values, self.indices, self.indptr), shape=self.shape).tocsr()
 
-    def scaled_dense(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """(I (x) left') @ self @ (I (x) right) as a dense array."""
+    def values(self) -> sp.csr_matrix:
+        """The cross-product itself as CSR."""
+        return sp.bsr_matrix((self.data, self.indices, self.indptr), shape=self.shape).tocsr()
+
+    def ones(self) -> sp.csr_matrix:
+        """The pattern: every stored block full of ones."""
+        data = np.ones_like(self.data)
+        return sp.bsr_matrix((data, self.indices, self.indptr), shape=self.shape).tocsr()
+
+    def scaled_sparse(self, left: np.ndarray, right: np.ndarray) -> sp.csr_matrix:
+        """(I (x) left') @ self @ (I (x) right) as CSR."""
+        qa, qb = self.data.shape[1:]
+        if qa == 1 and qb == 1:
+            values = self.data[:, 0, 0] * (left[0, 0] * right[0, 0])
+            return sp.csr_matrix((values, self.indices, self.indptr), shape=self.shape)
         values = left.T @ self.data @ right
-        return sp.bsr_matrix((values, self.indices, self.indptr), shape=self.shape).toarray()
+        return sp.bsr_matrix((values, self.indices, self.indptr), shape=self.shape).tocsr()
 
 
 @dataclass(frozen=True, eq=False)
@@ -481,6 +505,8 @@ class RestBlocks:
     zra: tuple[np.ndarray, ...]  # Z_k'[X_c, y_c] as (l_k, q_k, p + 1)
     cols: tuple[slice, ...]  # where term k sits in S
     size: int
+    components: Components | None = None  # S's independent blocks, when it has small ones
+    scalar: ScalarSchur | None = None  # S as a linear map of theta's pieces (all terms q = 1)
 
 
 def _lambda_t_times(t: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -535,7 +561,326 @@ def _rest_blocks(reterms: ReTerms, a: np.ndarray, root_w: np.ndarray | None) -> 
     for t in rest:
         cols.append(slice(start, start + t.nlev * t.q))
         start += t.nlev * t.q
-    return RestBlocks(c=c, a=blocks, zra=zra, cols=tuple(cols), size=start)
+    components, layout = _schur_layout(reterms, c, blocks)
+    scalar = ScalarSchur.of(layout, c, blocks) if layout is not None else None
+    return RestBlocks(
+        c=c, a=blocks, zra=zra, cols=tuple(cols), size=start, components=components, scalar=scalar
+    )
+
+
+# The linear map of ScalarSchur may hold at most this many entries per entry of a dense S
+# (or MAX_MAP_SMALL entries in all, 24 MB, whichever is more).
+MAX_MAP_PER_ENTRY = 4
+MAX_MAP_SMALL = 2_000_000
+# Up to this size S is assembled dense block by block (temporaries of at most 8 MB; fewer
+# numpy calls than the sparse assembly, which keeps larger S to one dense array).
+SMALL_SCHUR = 1000
+
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _schur_layout(reterms: ReTerms, c: tuple[Blocks, ...], blocks: dict):
+    """S's components, and ScalarSchur's layout when every term is scalar, from the pattern
+    alone (cached per ReTerms: PIRLS rebuilds the cross-products with new weights, never the
+    pattern)."""
+    if reterms not in _LAYOUTS:
+        rest = reterms.terms[1:]
+        pattern = _schur_pattern(c, blocks, len(rest))
+        components = _components(pattern)
+        layout = None
+        if components is None and all(t.q == 1 for t in reterms.terms):
+            layout = ScalarLayout.of(pattern, c, blocks, [t.nlev for t in rest])
+        _LAYOUTS[reterms] = (components, layout)
+    return _LAYOUTS[reterms]
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarLayout:
+    """Where ScalarSchur's numbers go: the lower triangle of S's pattern (``rows >= cols``),
+    G's structure, and the entries of A = Z_R'Z_R and C = Z_1'Z_R that feed them."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    term_rows: np.ndarray  # the term of each entry's row and column
+    term_cols: np.ndarray
+    diagonal: np.ndarray  # the entries on S's diagonal
+    size: int
+    pair_a: np.ndarray  # every pair (a, b), b <= a, of stored entries of one row of C,
+    pair_b: np.ndarray  # in G's CSR order
+    g_indices: np.ndarray
+    g_indptr: np.ndarray
+    g_shape: tuple[int, int]
+    a_keep: np.ndarray  # A's stored entries in the lower triangle, and their entry
+    a_entry: np.ndarray
+
+    @classmethod
+    def of(cls, pattern: sp.csr_matrix, c: tuple, blocks: dict, nlevs: list[int]):
+        """None when G would be larger than MAX_MAP_PER_ENTRY times a dense S."""
+        size = pattern.shape[0]
+        lower = sp.tril(pattern, format="csr")
+        lower.sort_indices()
+        rows = np.repeat(np.arange(size), np.diff(lower.indptr))
+        cols = lower.indices.astype(np.int64)
+        keys = rows * size + cols  # sorted: CSR order with sorted indices
+        wide = _wide(c)
+        per_row = np.diff(wide.indptr)
+        pairs = int(np.sum(per_row * (per_row + 1) // 2))
+        if pairs > max(MAX_MAP_PER_ENTRY * size * size, MAX_MAP_SMALL):
+            return None
+        row_of = np.repeat(np.arange(len(per_row)), per_row)
+        pos = np.arange(wide.nnz) - wide.indptr[row_of]
+        ea = np.repeat(np.arange(wide.nnz), pos + 1)
+        first = np.repeat(np.cumsum(pos + 1) - (pos + 1), pos + 1)
+        eb = wide.indptr[row_of[ea]] + (np.arange(len(ea)) - first)
+        ca, cb = wide.indices[ea].astype(np.int64), wide.indices[eb].astype(np.int64)
+        entry = np.searchsorted(keys, np.maximum(ca, cb) * size + np.minimum(ca, cb))
+        level = row_of[ea]
+        order = np.lexsort((level, entry))
+        indptr = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(entry, minlength=len(keys)), out=indptr[1:])
+        a = _lower_a(blocks, len(nlevs))
+        keep = a.row >= a.col
+        a_entry = np.searchsorted(keys, a.row[keep].astype(np.int64) * size + a.col[keep])
+        term_of = np.repeat(np.arange(len(nlevs)), nlevs)
+        return cls(
+            rows=rows,
+            cols=cols,
+            term_rows=term_of[rows],
+            term_cols=term_of[cols],
+            diagonal=np.flatnonzero(rows == cols),
+            size=size,
+            pair_a=ea[order],
+            pair_b=eb[order],
+            g_indices=level[order],
+            g_indptr=indptr,
+            g_shape=(len(keys), wide.shape[0]),
+            a_keep=keep,
+            a_entry=a_entry,
+        )
+
+
+def _wide(c: tuple[Blocks, ...]) -> sp.csr_matrix:
+    """C = Z_1'Z_R as one CSR matrix (l1 x QR), indices sorted."""
+    wide = sp.hstack([b.values() for b in c], format="csr")
+    wide.sort_indices()
+    return wide
+
+
+def _lower_a(blocks: dict, n_terms: int) -> sp.coo_matrix:
+    """A = Z_R'Z_R's blocks on and below the diagonal of terms, as COO."""
+    grid: list[list] = [[None] * n_terms for _ in range(n_terms)]
+    for (k, m), block in blocks.items():
+        grid[m][k] = block.values().T  # the later term's rows
+    return sp.bmat(grid, format="coo")
+
+
+@dataclass(frozen=True, eq=False)
+class ScalarSchur:
+    """S for terms that are all scalar (q = 1), as a fixed linear map of theta's pieces.
+
+    With lambda_k the factor of term k and d_j = lambda_1^2 / (1 + lambda_1^2 a_j) for the
+    levels j of the first term, the entry (r, c) of S (r in term k, c in term m) is
+    ``[r == c] + lambda_k lambda_m (A_rc - sum_j C_jr C_jc d_j)`` with A = Z_R'Z_R and
+    C = Z_1'Z_R. The sum is one sparse product ``G d``, with G fixed: no sparse matrix is
+    formed per evaluation, and the values go straight into the lower triangle of one dense
+    array that LAPACK factors in place.
+    """
+
+    layout: ScalarLayout
+    a_values: np.ndarray  # A at each entry
+    g: sp.csr_matrix  # (entries, l1): sum_j C_jr C_jc d_j = (G d)[entry]
+
+    @classmethod
+    def of(cls, layout: ScalarLayout, c: tuple, blocks: dict) -> ScalarSchur:
+        """The numbers for these cross-products (weights) in the layout of their pattern."""
+        wide = _wide(c)
+        g = sp.csr_matrix(
+            (wide.data[layout.pair_a] * wide.data[layout.pair_b], layout.g_indices,
+             layout.g_indptr),
+            shape=layout.g_shape,
+        )  # fmt: skip
+        a = _lower_a(blocks, int(layout.term_rows.max()) + 1)
+        a_values = np.zeros(layout.g_shape[0])
+        a_values[layout.a_entry] = a.data[layout.a_keep]
+        return cls(layout=layout, a_values=a_values, g=g)
+
+    def factor(self, k1: np.ndarray, factors: list[np.ndarray]) -> SchurFactor:
+        """The dense Cholesky factor of S, given K_1 = L_1^-1 lambda_1 (one value per level)."""
+        lay = self.layout
+        lam = np.array([f[0, 0] for f in factors])
+        values = self.a_values - self.g @ (k1 * k1)
+        values *= lam[lay.term_rows] * lam[lay.term_cols]
+        values[lay.diagonal] += 1.0
+        dense = np.zeros((lay.size, lay.size))
+        dense[lay.rows, lay.cols] = values
+        # C-ordered with S's lower triangle filled: its transpose is a Fortran-ordered view
+        # with the upper triangle filled, whose factor U (= L') LAPACK writes in place.
+        _, info = lapack.dpotrf(dense.T, lower=0, clean=1, overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("the Schur complement is not positive definite")
+        return SchurFactor(lower=dense)
+
+
+def _schur_pattern(c: tuple[Blocks, ...], blocks: dict, n_terms: int) -> sp.csr_matrix:
+    """Where S can be nonzero at some theta: the blocks of Z_R'Z_R and of C'C (C = Z_1'Z_R),
+    with every stored value set to 1 so that no sum cancels."""
+    grid: list[list] = [[None] * n_terms for _ in range(n_terms)]
+    wide = sp.hstack([b.ones() for b in c], format="csr")
+    cross = (wide.T @ wide).tocsr()
+    for (k, m), block in blocks.items():
+        grid[k][m] = block.ones()
+        if k != m:
+            grid[m][k] = block.ones().T
+    return (sp.bmat(grid, format="csr") + cross).tocsr()
+
+
+def _schur_dense(
+    rest: RestBlocks, factors: list[np.ndarray], w_blocks: tuple[sp.csr_matrix, ...]
+) -> np.ndarray:
+    """S = I + Lambda_R'Z_R'Z_R Lambda_R - W'W as a dense array, block by block (small S)."""
+    s = np.zeros((rest.size, rest.size))
+    for (k, m), block in rest.a.items():
+        part = block.scaled_sparse(factors[k], factors[m]) - w_blocks[k].T @ w_blocks[m]
+        part = part.toarray()
+        s[rest.cols[k], rest.cols[m]] = part
+        if k != m:
+            s[rest.cols[m], rest.cols[k]] = part.T
+    s[np.diag_indices_from(s)] += 1.0
+    return s
+
+
+def _schur_sparse(
+    rest: RestBlocks, factors: list[np.ndarray], w_blocks: tuple[sp.csr_matrix, ...]
+) -> sp.csr_matrix:
+    """S = I + Lambda_R'Z_R'Z_R Lambda_R - W'W as a sparse matrix (blocks k <= m and their
+    transposes)."""
+    n_terms = len(factors)
+    grid: list[list] = [[None] * n_terms for _ in range(n_terms)]
+    for (k, m), block in rest.a.items():
+        part = block.scaled_sparse(factors[k], factors[m]) - w_blocks[k].T @ w_blocks[m]
+        grid[k][m] = part
+        if k != m:
+            grid[m][k] = part.T
+    s = sp.bmat(grid, format="csr")
+    return s + sp.identity(rest.size, format="csr")
+
+
+@dataclass(frozen=True, eq=False)
+class Components:
+    """S's connected components grouped by size: ``groups[i]`` is an (n_i, c_i) array of the
+    rows of S in each component of size c_i; ``order`` lists the rows component by component."""
+
+    groups: tuple[np.ndarray, ...]
+    order: np.ndarray
+
+
+def _components(pattern: sp.csr_matrix) -> Components | None:
+    """S's independent blocks, or None when one dense factor is the better plan."""
+    count, labels = connected_components(pattern, directed=False)
+    sizes = np.bincount(labels, minlength=count)
+    if count == 1 or sizes.max() > MAX_BLOCK or len(np.unique(sizes)) > MAX_BLOCK_SIZES:
+        return None
+    # Rows sorted by (component size, component, row): each size's components are contiguous.
+    order = np.lexsort((np.arange(len(labels)), labels, sizes[labels]))
+    groups = []
+    start = 0
+    for size in np.unique(sizes):
+        n_comp = int(np.sum(sizes == size))
+        groups.append(order[start : start + n_comp * size].reshape(n_comp, size))
+        start += n_comp * size
+    return Components(groups=tuple(groups), order=order)
+
+
+class SchurFactor:
+    """The Cholesky factor L of S (S = L L'), dense or one block per component.
+
+    For blocks, L is the factor of S with its rows and columns permuted component by component
+    (``order``): ``solve_lower`` returns its result in that order, ``solve_upper`` takes its
+    argument in that order and returns S's order, so ``solve_upper(solve_lower(b)) = S^-1 b``
+    and ``solve_lower(b)' solve_lower(b) = b' S^-1 b`` as with a dense factor.
+    """
+
+    def __init__(
+        self,
+        lower: np.ndarray | None = None,
+        blocks: tuple[np.ndarray, ...] = (),
+        components: Components | None = None,
+    ) -> None:
+        self.lower = lower
+        self.blocks = blocks
+        self.components = components
+        if lower is not None:
+            self.logdet = 2.0 * float(np.sum(np.log(np.diag(lower))))
+        else:
+            self.logdet = 2.0 * sum(
+                float(np.sum(np.log(np.diagonal(b, axis1=1, axis2=2)))) for b in blocks
+            )
+
+    def __len__(self) -> int:
+        return len(self.lower) if self.lower is not None else len(self.components.order)
+
+    def solve_lower(self, b: np.ndarray) -> np.ndarray:
+        """L^-1 b (rows of the result in the factor's order)."""
+        if self.lower is not None:
+            return sla.solve_triangular(self.lower, b, lower=True, check_finite=False)
+        vector = b.ndim == 1
+        b2 = b[:, None] if vector else b
+        out = np.concatenate(
+            [
+                np.linalg.solve(chol, b2[rows]).reshape(-1, b2.shape[1])
+                for chol, rows in zip(self.blocks, self.components.groups, strict=True)
+            ]
+        )
+        return out[:, 0] if vector else out
+
+    def solve_upper(self, b: np.ndarray) -> np.ndarray:
+        """L'^-1 b for b in the factor's order (rows of the result in S's order)."""
+        if self.lower is not None:
+            return sla.solve_triangular(self.lower.T, b, lower=False, check_finite=False)
+        vector = b.ndim == 1
+        b2 = b[:, None] if vector else b
+        out = np.empty_like(b2)
+        start = 0
+        for chol, rows in zip(self.blocks, self.components.groups, strict=True):
+            part = b2[start : start + rows.size].reshape(*rows.shape, b2.shape[1])
+            out[rows.ravel()] = np.linalg.solve(np.swapaxes(chol, 1, 2), part).reshape(
+                -1, b2.shape[1]
+            )
+            start += rows.size
+        return out[:, 0] if vector else out
+
+    def inverse(self) -> np.ndarray:
+        """S^-1 as a dense array."""
+        eye = np.eye(len(self))
+        return self.solve_upper(self.solve_lower(eye))
+
+
+def _factor_schur(s: sp.csr_matrix, components: Components | None) -> SchurFactor:
+    """Cholesky of S: block by block when it has small components, else one dense array
+    factored in place by LAPACK (raises numpy.linalg.LinAlgError when S is not PD)."""
+    if components is not None:
+        coo = s.tocoo()
+        blocks = []
+        position = np.empty(s.shape[0], dtype=np.int64)
+        for rows in components.groups:
+            position[rows.ravel()] = np.arange(rows.size)
+        for rows in components.groups:
+            size = rows.shape[1]
+            dense = np.zeros((rows.shape[0], size, size))
+            member = np.zeros(s.shape[0], dtype=bool)
+            member[rows.ravel()] = True
+            keep = member[coo.row]
+            pos_r, pos_c = position[coo.row[keep]], position[coo.col[keep]]
+            dense[pos_r // size, pos_r % size, pos_c % size] = coo.data[keep]
+            blocks.append(np.linalg.cholesky(dense))
+        return SchurFactor(blocks=tuple(blocks), components=components)
+    dense = s.toarray()
+    # dense is symmetric and C-ordered: its transpose is a Fortran-ordered view of the same
+    # memory, whose upper factor U (dense = U'U) is L' stored in dense's lower triangle.
+    _, info = lapack.dpotrf(dense.T, lower=0, clean=1, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("the Schur complement is not positive definite")
+    return SchurFactor(lower=dense)
 
 
 def _blocks_times(k: np.ndarray, values: np.ndarray) -> np.ndarray:
