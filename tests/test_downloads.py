@@ -74,12 +74,8 @@ def _reader_environ(home: Path) -> dict[str, str]:
     return environ
 
 
-@pytest.fixture(scope="module")
-def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """A fresh virtual environment with ``hlmtutor[notebooks]``: its bin folder and environ."""
-    if not DOWNLOADS:
-        pytest.fail(f"{SITE} has no .ipynb downloads: run `make book` first")
-    home = tmp_path_factory.mktemp("reader")
+def _fresh_environment(home: Path, requirements: list[str]) -> tuple[Path, dict[str, str]]:
+    """A fresh virtual environment in ``home`` with ``requirements``: its bin folder and environ."""
     venv = home / "venv"
     environ = _reader_environ(home)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=environ)
@@ -88,7 +84,7 @@ def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     # stale build/lib goes into a later wheel.
     had_build_dir = (ROOT / "build").exists()
     install = subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"{ROOT}[{EXTRA}]"],
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", *requirements],
         capture_output=True,
         text=True,
         env=environ,
@@ -96,6 +92,7 @@ def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     )
     if not had_build_dir:
         shutil.rmtree(ROOT / "build", ignore_errors=True)
+        shutil.rmtree(ROOT / "instructor" / "build", ignore_errors=True)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
     warm = subprocess.run(
         [str(bin_dir / "python"), "-c", "import matplotlib.pyplot"],
@@ -106,6 +103,23 @@ def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     assert warm.returncode == 0, warm.stderr
     environ["PATH"] = f"{bin_dir}{os.pathsep}{environ.get('PATH', '')}"
     return bin_dir, environ
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A fresh virtual environment with ``hlmtutor[notebooks]``: its bin folder and environ."""
+    if not DOWNLOADS:
+        pytest.fail(f"{SITE} has no .ipynb downloads: run `make book` first")
+    return _fresh_environment(tmp_path_factory.mktemp("reader"), [f"{ROOT}[{EXTRA}]"])
+
+
+@pytest.fixture(scope="module")
+def instructor(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """What the instructor page says an instructor installs: the notebooks extra and the
+    instructor's own distribution (``instructor/``), which readers never get."""
+    return _fresh_environment(
+        tmp_path_factory.mktemp("instructor"), [f"{ROOT}[{EXTRA}]", str(ROOT / "instructor")]
+    )
 
 
 def _figures_announced(notebook: nbformat.NotebookNode) -> int:
@@ -143,9 +157,14 @@ def execution_problems(notebook: nbformat.NotebookNode) -> list[str]:
 @pytest.mark.parametrize(
     "download", DOWNLOADS, ids=[str(d.relative_to(SITE / "_sources")) for d in DOWNLOADS]
 )
-def test_download_runs_in_a_fresh_environment(reader, download: Path, tmp_path: Path) -> None:
-    """The download, in an empty folder, run with the command chapter 1 gives."""
-    bin_dir, environ = reader
+def test_download_runs_in_a_fresh_environment(request, download: Path, tmp_path: Path) -> None:
+    """The download, in an empty folder, run with the command chapter 1 gives (the instructor
+    page in the environment it tells instructors to make; every other page in a reader's)."""
+    is_instructor_page = download.relative_to(SITE / "_sources").parts[-2:] == (
+        "assignments",
+        "index.ipynb",
+    )
+    bin_dir, environ = request.getfixturevalue("instructor" if is_instructor_page else "reader")
     notebook = tmp_path / download.name
     shutil.copy(download, notebook)
     command = [*shlex.split(RUN_COMMAND), notebook.name]
