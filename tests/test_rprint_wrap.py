@@ -40,7 +40,7 @@ def test_wide_correlation_of_fixed_effects_wraps_as_lme4():
         fit = lmer("Reaction ~ factor(Days) + grp + (1 | Subject)", data)
     r = (REF / "wide_summary.txt").read_text().splitlines()
     r_block = r[r.index("Correlation of Fixed Effects:") :]
-    ours = correlation_lines(fit)[1:]
+    ours = correlation_lines(fit.corr_fixef)[1:]
     assert_r_text_equal("\n".join(line.rstrip() for line in ours),
                         "\n".join(line.rstrip() for line in r_block))  # fmt: skip
     assert sum(line.startswith("            (Intr)") for line in ours) == 1

@@ -9,22 +9,26 @@ table, the fixed-effect correlations, the messages); ``str()`` renders it as
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
-from .. import _rprint as rp
-from .formula import deparse
 from .summary import (
-    DIGITS,
-    LEGEND,
-    _stars,
+    call_lines,
+    coefficient_cells,
+    coefficients_html,
     correlation_lines,
-    groups_line,
+    fixed_effects_lines,
+    groups_lines,
+    html_table,
+    information_lines,
+    information_series,
     random_effects_lines,
+    residual_lines,
+    title_lines,
+    varcorr_html,
+    warning_lines,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,40 +48,10 @@ def method_title(nagq: int) -> str:
     return f"Generalized linear mixed model fit by maximum likelihood ({how})"
 
 
-def _title_lines(title: str) -> list[str]:
-    if len(title) + 5 + len(CLASS) > rp.WIDTH:
-        pieces = rp.strwrap(title, width=rp.WIDTH - 2, exdent=2)
-        return rp.cat_fill([*pieces, " [", CLASS, "]"], sep="").splitlines()
-    return [f"{title} [{CLASS}]"]
-
-
 def z_table_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    """``printCoefmat(digits = 4)`` of Estimate, Std. Error, z value, Pr(>|z|)."""
-    cs = table[["Estimate", "Std. Error"]].to_numpy(dtype=float)
-    finite = np.abs(cs[np.isfinite(cs) & (cs != 0)])
-    if finite.size:
-        digmin = 1 + np.floor(np.log10([finite.min(), finite.max()]))
-        places = int(max(1, DIGITS - digmin[0], DIGITS - digmin[1]))
-    else:
-        places = DIGITS
-    rounded = [rp.r_round(v, places) for v in cs.ravel(order="F")]
-    cs_strings = np.array(rp.r_format(rounded, DIGITS)).reshape(cs.shape, order="F")
-    for idx in np.ndindex(cs.shape):
-        shown_zero = float(cs_strings[idx]) == 0
-        if shown_zero != (cs[idx] == 0):
-            cs_strings[idx] = rp.r_format([cs[idx]], DIGITS - 1)[0]
-    z_strings = rp.r_format([rp.r_round(v, 3) for v in table["z value"]], DIGITS)
-    pvals = table["Pr(>|z|)"].to_numpy(dtype=float)
-    p_strings = rp.format_pval(pvals, 3)
-    colnames = ["Estimate", "Std. Error", "z value", "Pr(>|z|)"]
-    cells = [[*cs_strings[i], z_strings[i], p_strings[i]] for i in range(len(table))]
-    if np.any(pvals < 0.1):
-        stars = [_stars(p) for p in pvals]
-        width = max(len(s) for s in stars)
-        for row, star in zip(cells, stars, strict=True):
-            row.append(star.ljust(width))
-        colnames.append("")
-    return colnames, cells
+    """``printCoefmat(digits = 4)`` of Estimate, Std. Error, z value, Pr(>|z|) (the shared
+    :func:`~hlmtutor.lmm.summary.coefficient_cells`)."""
+    return coefficient_cells(table)
 
 
 @dataclass(frozen=True)
@@ -124,15 +98,6 @@ class GlmerSummary:
 
     @classmethod
     def of(cls, result: GlmerResult, data_name: str = "data") -> GlmerSummary:
-        info = pd.Series(
-            {
-                "AIC": result.aic,
-                "BIC": result.bic,
-                "logLik": result.loglik,
-                "deviance": result.deviance,
-                "df.resid": result.df_resid,
-            }
-        )
         return cls(
             result=result,
             title=method_title(result.nAGQ),
@@ -142,7 +107,7 @@ class GlmerSummary:
             data_name=data_name,
             weights_name=result.weights_name,
             offset_name=result.offset_name,
-            information=info,
+            information=information_series(result),
             scaled_residuals=result.scaled_residuals,
             varcorr=result.varcorr,
             ngroups=result.ngroups,
@@ -155,46 +120,19 @@ class GlmerSummary:
     # -- R's text ----------------------------------------------------------------------------
     @property
     def lines(self) -> list[str]:
-        out = _title_lines(self.title)
+        """The lines R prints, rendered from the fields (the renderers of :mod:`.summary`)."""
+        out = title_lines(self.title, CLASS)
         out.append(f" Family: {self.family}  ( {self.link} )")
-        out += rp.cat_fill(["Formula:", *deparse(self.formula)]).splitlines()
-        out += rp.cat_fill(["   Data:", self.data_name]).splitlines()
-        if self.weights_name is not None:
-            out.append(f"Weights: {self.weights_name}")
-        if self.offset_name is not None:
-            out.append(f" Offset: {self.offset_name}")
-        out.append("")
-        values = [rp.r_round(float(self.information[k]), 1) for k in ("AIC", "BIC", "logLik",
-                                                                        "deviance")]  # fmt: skip
-        df_resid = int(self.information["df.resid"])
-        strings = rp.r_format([*values, float(df_resid)])[:4] + [str(df_resid)]
-        out += rp.print_named(["AIC", "BIC", "logLik", "deviance", "df.resid"], strings)
-        out.append("")
-        out += self._residual_lines()
-        out += random_effects_lines(self.result)
-        out += groups_line(self.result)
+        out += call_lines(self.formula, self.data_name, self.weights_name, self.offset_name)
+        out += information_lines(self.information)
+        out += residual_lines(self.scaled_residuals)
+        out += random_effects_lines(self.varcorr)
+        out += groups_lines(self.nobs, self.ngroups)
         if len(self.coefficients):
-            colnames, cells = z_table_cells(self.coefficients)
-            out += ["", "Fixed effects:"]
-            out += rp.print_matrix(list(self.coefficients.index), colnames, cells, right=True)
-            if len(colnames) == 5:
-                out += ["---", f"Signif. codes:  {LEGEND}"]
-            out += correlation_lines(self.result)
-        if self.messages:
-            out += ["optimizer (bobyqa) convergence code: 0 (OK)", *self.messages, ""]
+            out += fixed_effects_lines(self.coefficients)
+            out += correlation_lines(self.correlation)
+        out += warning_lines((), "bobyqa", self.messages)
         return out
-
-    def _residual_lines(self) -> list[str]:
-        values = self.scaled_residuals.to_numpy()
-        biggest = float(np.max(np.abs(values)))
-        places = (DIGITS + 1) - math.log10(biggest) if biggest > 0 else DIGITS + 1
-        zapped = [rp.r_round(v, max(0.0, places)) for v in values]
-        strings = rp.r_format(zapped, DIGITS)
-        return [
-            "Scaled residuals: ",
-            *rp.print_named(["Min", "1Q", "Median", "3Q", "Max"], strings),
-            "",
-        ]
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
@@ -211,15 +149,18 @@ class GlmerSummary:
             f"Formula: <code>{html.escape(self.formula)}</code><br>"
             f"Data: <code>{html.escape(self.data_name)}</code></p>"
         )
-        parts.append(self.information.to_frame().T.to_html(index=False, float_format="%.1f"))
+        info = [f"{self.information[k]:.1f}" for k in ("AIC", "BIC", "logLik", "deviance")]
+        info.append(str(int(self.information["df.resid"])))
+        parts.append(html_table(list(self.information.index), [info]))
         parts.append("<p><strong>Scaled residuals</strong></p>")
-        parts.append(self.scaled_residuals.to_frame().T.to_html(index=False, float_format="%.4f"))
+        quantiles = [f"{v:.4f}" for v in self.scaled_residuals]
+        parts.append(html_table(list(self.scaled_residuals.index), [quantiles]))
         parts.append("<p><strong>Random effects</strong></p>")
-        parts.append(self.varcorr.to_html(index=False, na_rep="", float_format="%.4g"))
-        groups = "; ".join(f"{k}, {v}" for k, v in self.ngroups.items())
-        parts.append(f"<p>Number of obs: {self.nobs}, groups: {html.escape(groups)}</p>")
-        parts.append("<p><strong>Fixed effects</strong> (Wald z tests)</p>")
-        parts.append(self.coefficients.to_html(float_format="%.4g"))
+        parts.append(varcorr_html(self.varcorr))
+        parts.append(f"<p>{html.escape(groups_lines(self.nobs, self.ngroups)[0])}</p>")
+        if len(self.coefficients):
+            parts.append("<p><strong>Fixed effects</strong> (Wald z tests)</p>")
+            parts.append(coefficients_html(self.coefficients))
         for message in self.messages:
             parts.append(f"<p><em>{html.escape(message)}</em></p>")
         parts.append("</div>")

@@ -53,7 +53,8 @@ class KenwardRoger:
 
 
 def _derivative_matrices(result: LmerResult) -> list[np.ndarray]:
-    """G_r: the derivative of Sigma in each covariance element, then the identity."""
+    """G_r: the derivative of Sigma in each covariance element, then the residual's (the
+    identity, or W^-1 for a fit with prior weights)."""
     n = result.nobs
     out = []
     for term in result.reterms.terms:
@@ -65,7 +66,10 @@ def _derivative_matrices(result: LmerResult) -> list[np.ndarray]:
             for r in range(c, q):
                 g = (parts[r] @ parts[c].T).toarray()
                 out.append(g if r == c else g + g.T)
-    out.append(np.eye(n))
+    # the residual's: Var(e) = sigma^2 W^-1 with lme4's prior weights W (pbkrtest uses the
+    # identity whatever the weights, while taking Phi from the weighted vcov)
+    weights = getattr(result, "prior_weights", None)
+    out.append(np.eye(n) if weights is None else np.diag(1.0 / np.asarray(weights, dtype=float)))
     return out
 
 

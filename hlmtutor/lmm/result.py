@@ -396,21 +396,52 @@ class LmerResult(MerResult):
         return notes
 
     # -- summary, intervals, predictions --------------------------------------------------------
-    def summary(self, data_name: str = "data") -> LmerSummary:
-        """lmerTest's summary: ``print()`` shows R's text, notebooks an HTML table.
+    def summary(self, data_name: str = "data", ddf: str = "Satterthwaite") -> LmerSummary:
+        """lmerTest's ``summary(fit, ddf = ddf)``: ``print()`` shows R's text, notebooks an HTML
+        table, and the parts are data (``.coefficients``, ``.varcorr``, ...; see
+        :class:`~hlmtutor.lmm.summary.LmerSummary`).
 
         Parameters
         ----------
         data_name : str, default "data"
             The name printed on the ``Data:`` line.
+        ddf : {"Satterthwaite", "Kenward-Roger", "lme4"}, default "Satterthwaite"
+            The coefficient table's t-tests, as lmerTest's ``ddf``: Satterthwaite's df;
+            Kenward-Roger's df with pbkrtest's adjusted standard errors (REML fits only, as in
+            lmerTest); or ``"lme4"``, lme4's own summary (class ``lmerMod``: Estimate,
+            Std. Error, t value, no df or p-values).
 
         Returns
         -------
         LmerSummary
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``ddf`` (the message names the three that work), or Kenward-Roger
+            on an ML fit.
+
+        Notes
+        -----
+        Kenward-Roger's standard errors come from the adjusted covariance of the fixed
+        effects; the "Correlation of Fixed Effects" stays lme4's (from ``vcov``), as lmerTest
+        prints it.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from hlmtutor import lmer
+        >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
+        ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
+        >>> s = lmer("y ~ 1 + (1 | g)", data).summary(ddf="Kenward-Roger")
+        >>> s.title
+        "Linear mixed model fit by REML. t-tests use Kenward-Roger's method"
+        >>> list(s.coefficients.columns)
+        ['Estimate', 'Std. Error', 'df', 't value', 'Pr(>|t|)']
         """
         from .summary import LmerSummary
 
-        return LmerSummary.of(self, data_name)
+        return LmerSummary.of(self, data_name, ddf=ddf)
 
     def confint(self, level: float = 0.95, method: str = "Wald") -> pd.DataFrame:
         """Confidence intervals as lme4's ``confint(m, level, method)``.

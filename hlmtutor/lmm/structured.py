@@ -11,7 +11,6 @@ lmer's on the data whitened at the estimated structure, so fixed effects, random
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, replace
 from functools import cached_property
 
@@ -37,7 +36,7 @@ from .optimize import (
 )
 from .residual import ResidualModel, build_residual_model, structure_columns
 from .result import LmerResult
-from .summary import LmerSummary, summary_lines
+from .summary import LmerSummary
 from .terms import ReTerms, build_terms
 
 __all__ = ["StructuredLmerResult", "lmer_structured"]
@@ -511,13 +510,12 @@ class StructuredLmerResult(LmerResult):
         """The residual structure as nlme's ``summary.lme`` prints it."""
         return structure_lines(self)
 
-    def summary(self, data_name: str = "data"):
+    def summary(self, data_name: str = "data", ddf: str = "Satterthwaite"):
         """lmerTest's summary with nlme's block on the residual structure after the random
         effects (see :meth:`~hlmtutor.lmm.result.LmerResult.summary`)."""
-        lines = summary_lines(self, data_name)
-        at = next(i for i, line in enumerate(lines) if line.startswith("Number of obs"))
-        lines = lines[: at + 1] + ["", *self.structure_lines()] + lines[at + 1 :]
-        return StructuredSummary(self, data_name, tuple(lines))
+        return StructuredSummary.of(
+            self, data_name, ddf=ddf, residual_structure=tuple(self.structure_lines())
+        )
 
     def __repr__(self) -> str:
         kind = "REML" if self.REML else "ML"
@@ -530,15 +528,10 @@ class StructuredLmerResult(LmerResult):
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StructuredSummary(LmerSummary):
-    """lmerTest's summary with nlme's residual-structure block (text and HTML)."""
-
-    def _repr_html_(self) -> str:
-        block = html.escape("\n".join(self.result.structure_lines()))
-        section = f"<p><strong>Residual structure</strong> (nlme's)</p>\n<pre>{block}</pre>\n"
-        marker = "<p><strong>Fixed effects</strong>"
-        return super()._repr_html_().replace(marker, section + marker, 1)
+    """lmerTest's summary with nlme's residual-structure block (``residual_structure``), in the
+    text after the groups line and in the HTML view before the fixed effects."""
 
 
 def structure_lines(result: StructuredLmerResult) -> list[str]:
