@@ -92,10 +92,6 @@ class GlmerResult(MerResult):
         return tuple(self.fit_messages) + tuple(self.optimum.messages)
 
     @property
-    def converged(self) -> bool:
-        return self.optimum.converged
-
-    @property
     def _state(self) -> PirlsState:
         return self.optimum.state
 
@@ -119,21 +115,9 @@ class GlmerResult(MerResult):
         return -0.5 * self.optimum.fval
 
     @property
-    def aic(self) -> float:
-        return -2.0 * self.loglik + 2.0 * self.npar
-
-    @property
-    def bic(self) -> float:
-        return -2.0 * self.loglik + self.npar * np.log(self.nobs)
-
-    @property
     def deviance(self) -> float:
         """-2 logLik, the "deviance" lme4's summary prints for a GLMM."""
         return -2.0 * self.loglik
-
-    @property
-    def df_resid(self) -> int:
-        return self.nobs - self.npar
 
     # -- fixed effects -------------------------------------------------------------------------
     @cached_property
@@ -167,12 +151,6 @@ class GlmerResult(MerResult):
         if self.nAGQ == 0:
             return self._state
         return self.deviance_function.pirls(np.asarray(self.theta), None, self._state.eta)
-
-    @cached_property
-    def corr_fixef(self) -> pd.DataFrame:
-        v = self.vcov.to_numpy()
-        sd = np.sqrt(np.diag(v))
-        return pd.DataFrame(v / np.outer(sd, sd), index=self.vcov.index, columns=self.vcov.index)
 
     @cached_property
     def fixef(self) -> pd.DataFrame:

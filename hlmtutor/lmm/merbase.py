@@ -2,7 +2,8 @@
 
 :class:`MerResult` is the shared base of :class:`~hlmtutor.lmm.result.LmerResult` and
 :class:`~hlmtutor.lmm.glmer_result.GlmerResult`. A subclass provides ``frame``, ``reterms``,
-``theta``, ``params``, ``sigma`` (1 for a GLMM), ``has_residual`` (whether ``vc`` and
+``theta``, ``params``, ``vcov``, ``loglik``, ``npar``, ``nobs``, ``optimum`` (with
+``optimizer``, ``converged``, ``feval``), ``sigma`` (1 for a GLMM), ``has_residual`` (whether ``vc`` and
 ``varcorr`` end with lme4's ``Residual`` row) and the per-term pieces ``re_modes`` (conditional
 modes b, one (l_k, q_k) array per term in lme4's order) and ``re_condvar`` (conditional
 covariance blocks, (l_k, q_k, q_k), in units of sigma^2). Everything else here follows from
@@ -44,6 +45,43 @@ class MerResult:
         raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
+    @property
+    def optimizer(self) -> str | None:
+        """The optimizer used (None for ``optimizer=None``: evaluated at ``start``)."""
+        return self.optimum.optimizer
+
+    @property
+    def converged(self) -> bool:
+        """Whether lme4's convergence checks passed."""
+        return self.optimum.converged
+
+    @property
+    def feval(self) -> int:
+        """Evaluations of the objective the optimizer used."""
+        return self.optimum.feval
+
+    @property
+    def aic(self) -> float:
+        """-2 logLik + 2 npar (lme4's ``AIC``)."""
+        return -2.0 * self.loglik + 2.0 * self.npar
+
+    @property
+    def bic(self) -> float:
+        """-2 logLik + log(nobs) npar (lme4's ``BIC``)."""
+        return -2.0 * self.loglik + self.npar * np.log(self.nobs)
+
+    @property
+    def df_resid(self) -> int:
+        """nobs - npar (lme4's ``df.residual``)."""
+        return self.nobs - self.npar
+
+    @cached_property
+    def corr_fixef(self) -> pd.DataFrame:
+        """Correlation of the fixed-effect estimates, from ``vcov``."""
+        v = self.vcov.to_numpy()
+        sd = np.sqrt(np.diag(v))
+        return pd.DataFrame(v / np.outer(sd, sd), index=self.vcov.index, columns=self.vcov.index)
+
     @property
     def data(self) -> pd.DataFrame:
         return self.frame.data

@@ -107,18 +107,6 @@ class LmerResult(MerResult):
         theta.flags.writeable = False
         return theta
 
-    @property
-    def optimizer(self) -> str | None:
-        return self.optimum.optimizer
-
-    @property
-    def converged(self) -> bool:
-        return self.optimum.converged
-
-    @property
-    def feval(self) -> int:
-        return self.optimum.feval
-
     @cached_property
     @single_threaded
     def _solution(self) -> Solution:
@@ -180,24 +168,12 @@ class LmerResult(MerResult):
         return -0.5 * self.deviance_function.criterion_of(self._solution)
 
     @property
-    def aic(self) -> float:
-        return -2.0 * self.loglik + 2.0 * self.npar
-
-    @property
-    def bic(self) -> float:
-        return -2.0 * self.loglik + self.npar * np.log(self.nobs)
-
-    @property
     def deviance(self) -> float:
         """lme4's ``deviance(m, REML = FALSE)``: the ML deviance at this fit's theta and beta."""
         dev = self.deviance_function
         sol = self._solution
         n = self.nobs
         return float(sol.ldl2 + n * (1.0 + LOG_2PI + np.log(dev.pwrss(sol) / n)) - dev.log_weights)
-
-    @property
-    def df_resid(self) -> int:
-        return self.nobs - self.npar
 
     # -- fixed effects -----------------------------------------------------------------------
     @property
@@ -215,13 +191,6 @@ class LmerResult(MerResult):
         """Covariance of the fixed effects, sigma^2 (X'V^-1X)^-1 (lme4's ``vcov``)."""
         values = self.sigma**2 * self.deviance_function.unscaled_vcov(self._solution)
         return pd.DataFrame(values, index=self._fixed_names, columns=self._fixed_names)
-
-    @cached_property
-    def corr_fixef(self) -> pd.DataFrame:
-        """Correlation of the fixed-effect estimates."""
-        v = self.vcov.to_numpy()
-        sd = np.sqrt(np.diag(v))
-        return pd.DataFrame(v / np.outer(sd, sd), index=self.vcov.index, columns=self.vcov.index)
 
     @cached_property
     def fixef(self) -> pd.DataFrame:

@@ -427,9 +427,7 @@ class LmerSummary:
         notes = tuple(m for m in frame_messages if not m.startswith(RANK_MESSAGE))
         if has_fixed and ddf == "Satterthwaite":
             notes += tuple(result.varpar_covariance.notes)
-        optimizer = {"bobyqa": "nloptwrap", None: "none"}.get(
-            result.optimum.optimizer, result.optimum.optimizer
-        )
+        optimizer = {"bobyqa": "nloptwrap", None: "none"}.get(result.optimizer, result.optimizer)
         return cls(
             result=result,
             title=method_title(result.REML, ddf),
