@@ -280,6 +280,7 @@ def coef_table(fit: LmerResult, ddf: str = "Satterthwaite") -> pd.DataFrame:
     -----
     Kenward-Roger: standard errors from the adjusted covariance Phi_A and pbkrtest's df of each
     unit contrast (``get_Lb_ddf``), as lmerTest's summary with ``ddf = "Kenward-Roger"``.
+    ``fit.summary(ddf=ddf)`` prints the same table in lmerTest's summary (its ``coefficients``).
 
     Examples
     --------

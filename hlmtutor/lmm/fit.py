@@ -313,8 +313,9 @@ def lmer(
 
     ML: ``log|L|^2 + n (1 + log(2 pi pwrss / n))``
 
-    (Bates et al. 2015). t-tests use Satterthwaite's df as lmerTest's ``summary()``. Matches
-    R's ``lmerTest::lmer(formula, data, REML)``.
+    (Bates et al. 2015). t-tests use Satterthwaite's df as lmerTest's ``summary()``
+    (``fit.summary(ddf="Kenward-Roger")`` and ``ddf="lme4"`` give lmerTest's other tables).
+    Matches R's ``lmerTest::lmer(formula, data, REML)``.
 
     Examples
     --------

@@ -50,7 +50,7 @@ def method_title(nagq: int) -> str:
 
 def z_table_cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """``printCoefmat(digits = 4)`` of Estimate, Std. Error, z value, Pr(>|z|) (the shared
-    :func:`~hlmtutor.lmm.summary.coefficient_cells`)."""
+    ``hlmtutor.lmm.summary.coefficient_cells``)."""
     return coefficient_cells(table)
 
 
@@ -120,7 +120,7 @@ class GlmerSummary:
     # -- R's text ----------------------------------------------------------------------------
     @property
     def lines(self) -> list[str]:
-        """The lines R prints, rendered from the fields (the renderers of :mod:`.summary`)."""
+        """The lines R prints, rendered from the fields (the renderers of ``hlmtutor.lmm.summary``, shared with lmer's summary)."""
         out = title_lines(self.title, CLASS)
         out.append(f" Family: {self.family}  ( {self.link} )")
         out += call_lines(self.formula, self.data_name, self.weights_name, self.offset_name)

@@ -34,7 +34,8 @@ class LmerResult(MerResult):
 
     Attributes follow lme4's accessors. ``ranef``, ``ranef_sd`` and ``coef`` are dicts keyed by
     grouping factor (as lme4's lists); ``cov_re`` is keyed by random-effects term, named as
-    ``VarCorr`` names them (``g``, and ``g.1`` for a second term on ``g``).
+    ``VarCorr`` names them (``g``, and ``g.1`` for a second term on ``g``). ``summary(ddf=...)``
+    is lmerTest's ``summary(fit, ddf = ...)`` ("Satterthwaite", "Kenward-Roger" or "lme4").
 
     Attributes
     ----------
