@@ -24,7 +24,7 @@ module              produces                                             lme4 / 
 ``glmer_result``    ``GlmerResult``: the fitted GLMM, read-only          glmerMod
 ``inference``       Satterthwaite tests, type III anova, LRT, confint    lmerTest, confint.merMod
 ``prediction``      ``predict`` with R's re.form, new levels             predict.merMod
-``summary``         ``LmerSummary``: lmerTest's printed summary          print.summary.merMod
+``summary``         ``LmerSummary``: the summary as data, renderers      summary(fit, ddf=)
 ``glmer_summary``   ``GlmerSummary``: lme4's GLMM summary, data first    summary.glmerMod
 ``glmer_inference`` Wald and profile intervals of a GLMM                 confint.merMod
 ``fit``             ``lmer``: the steps in order                         lmer
