@@ -2,7 +2,7 @@
 
 This is the Gaussian response side (lme4's ``lmerResp`` and the profiled deviance of
 ``mkLmerDevfun``; Bates et al. 2015, J. Stat. Softw. 67(1), section 3) on top of the predictor
-side, :class:`hlmtutor.lmm.pls.PlsSystem` (lme4's ``merPredD``), built with r = y minus the
+side, ``hlmtutor.lmm.pls.PlsSystem`` (lme4's ``merPredD``), built with r = y minus the
 offset and W the prior weights. From the system's log|L|^2, R_X and pwrss at theta, sigma is
 profiled out and the criterion lme4 minimises is
 
@@ -15,7 +15,7 @@ X B; these change the criterion by a constant, ``dof log(scale^2)`` (and ``-2 lo
 log|R_X|^2 for REML), which is added back, so every number is on the user's scale.
 
 For one term with one or two columns (most models) the criterion comes from the system's
-element-by-element pieces (:meth:`~hlmtutor.lmm.pls.PlsSystem.pieces`), without a factor a fitted
+element-by-element pieces (``hlmtutor.lmm.pls.PlsSystem.pieces``), without a factor a fitted
 model needs later; the pieces of recent thetas are kept (lmerTest's Hessian in (theta, sigma)
 evaluates each theta several times).
 """

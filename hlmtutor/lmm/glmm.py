@@ -5,9 +5,9 @@ With spherical random effects u (b = Lambda u, u ~ N(0, I)) and linear predictor
 ``eta = offset + X beta + Z Lambda u``, PIRLS finds the conditional mode of u (or of u and beta
 together, for nAGQ = 0) by Newton steps on the penalised deviance ``sum d_i(mu_i) + |u|^2``:
 each step is the weighted penalised least-squares solve of the predictor side
-(:func:`hlmtutor.lmm.pls.make_pls`, lme4's ``merPredD``, with the working weights
+(``hlmtutor.lmm.pls.make_pls``, lme4's ``merPredD``, with the working weights
 ``w_i = a_i mu_eta_i^2 / V(mu_i)`` and working response ``eta_i + (y_i - mu_i) / mu_eta_i``
-from the response side, :class:`~hlmtutor.lmm.family.Family`: lme4's ``glmResp``),
+from the response side, ``hlmtutor.lmm.family.Family``: lme4's ``glmResp``),
 halved while it does not lower the penalised deviance (Bates et al. 2015; lme4's "PIRLS"
 with ``tolPwrss``). At the mode, with ``L L' = Lambda'Z'WZ Lambda + I``, the Laplace deviance is
 

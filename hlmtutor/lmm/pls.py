@@ -14,8 +14,8 @@ the penalised weighted residual sum of squares ``pwrss = |W^1/2 (r - X b - Z Lam
 the conditional modes b = Lambda u and the blocks of ``Lambda (L L')^-1 Lambda'``.
 
 Its users put a response model on top, as lme4 puts ``lmerResp`` and ``glmResp`` on
-``merPredD``: :mod:`hlmtutor.lmm.deviance` the Gaussian profiled REML/ML criterion (r = y minus
-the offset, W the prior weights), :mod:`hlmtutor.lmm.glmm` the GLMM's PIRLS (r the working
+``merPredD``: ``hlmtutor.lmm.deviance`` the Gaussian profiled REML/ML criterion (r = y minus
+the offset, W the prior weights), ``hlmtutor.lmm.glmm`` the GLMM's PIRLS (r the working
 response, W the working weights, a new system per iteration).
 
 How L is factored here: the first term (the factor with the most levels, lme4's order) gives a
@@ -24,7 +24,7 @@ through a dense Schur complement ``S = I + Lambda_R'Z_R'WZ_R Lambda_R - V'V`` wi
 ``V = L_1^-1 Lambda_1'Z_1'WZ_R Lambda_R`` (sparse). For one grouping factor S is empty; for
 factors nested in a top factor, or crossed with a smaller one, S is as small as the other
 factors. Cross-products are formed once, so solving at a new theta costs nothing in n; for one
-term with one or two columns, :meth:`PlsSystem.pieces` gives log|L|^2, R_X and pwrss element by
+term with one or two columns, ``PlsSystem.pieces`` gives log|L|^2, R_X and pwrss element by
 element (the fast path of the criterion the optimizer calls).
 
 Memory: S is assembled as a sparse matrix and written once into a dense array that LAPACK
@@ -35,9 +35,9 @@ as a dense QR x QR array. Only the last full solution is kept.
 
 Numerics (coordinates, not a model): r is centred (when the intercept is in the span of X) and
 scaled, the columns of X are centred (when X has an intercept column) and scaled, before any
-cross-product is formed (:class:`Scaling`). Both reparameterise the fixed effects and the scale
-of r; the solution is mapped back (:meth:`PlsSystem.beta`, :meth:`PlsSystem.spherical_modes`,
-:meth:`PlsSystem.pwrss`), so no cross-product loses digits to a large mean (sleepstudy with 1e8
+cross-product is formed (``Scaling``). Both reparameterise the fixed effects and the scale
+of r; the solution is mapped back (``PlsSystem.beta``, ``PlsSystem.spherical_modes``,
+``PlsSystem.pwrss``), so no cross-product loses digits to a large mean (sleepstudy with 1e8
 added to the outcome gives lmerTest's numbers).
 """
 
