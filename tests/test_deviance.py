@@ -1,8 +1,8 @@
 """The deviance function's ways of factoring S against one dense computation written here.
 
-``hlmtutor.lmm.deviance`` factors the Schur complement S of the terms after the first in three
-ways: block by block when S falls apart into small independent blocks (terms nested in an outer
-factor), through a fixed linear map when every term is scalar (crossed intercepts), and as one
+``hlmtutor.lmm.pls`` (the predictor side under ``hlmtutor.lmm.deviance``) factors the Schur
+complement S of the terms after the first in three ways: block by block when S falls apart into
+small independent blocks (terms nested in an outer factor), through a fixed linear map when every term is scalar (crossed intercepts), and as one
 dense factor otherwise. Each is checked against lme4's criterion computed the plain way from the
 dense system ``[Z Lambda, X, y]'[Z Lambda, X, y] + diag(I_q, 0)`` (Bates et al. 2015, section
 3), at thetas away from the optimum, so that every entry of S matters.
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from hlmtutor import lmer
-from hlmtutor.lmm import deviance as deviance_module
+from hlmtutor.lmm import pls as pls_module
 from hlmtutor.lmm.deviance import Parts
 
 LOG_2PI = np.log(2 * np.pi)
@@ -129,9 +129,9 @@ def test_criterion_matches_the_dense_system(name):
 def test_large_schur_path_matches_the_dense_system(name, monkeypatch):
     """S assembled sparse and factored in place by LAPACK (the path of S above SMALL_SCHUR, and
     of scalar terms whose linear map would be too large)."""
-    monkeypatch.setattr(deviance_module, "SMALL_SCHUR", 0)
-    monkeypatch.setattr(deviance_module, "MAX_MAP_PER_ENTRY", 0)
-    monkeypatch.setattr(deviance_module, "MAX_MAP_SMALL", 0)
+    monkeypatch.setattr(pls_module, "SMALL_SCHUR", 0)
+    monkeypatch.setattr(pls_module, "MAX_MAP_PER_ENTRY", 0)
+    monkeypatch.setattr(pls_module, "MAX_MAP_SMALL", 0)
     formula, data, _ = CASES[name]
     fit = _fit(formula, data)
     dev = fit.deviance_function
@@ -193,5 +193,5 @@ def test_a_fitted_model_keeps_no_dense_factors_but_the_last():
     fit = _fit(formula, data)
     fit.fixef  # noqa: B018 - the Satterthwaite table evaluates many thetas
     dev = fit.deviance_function
-    assert len(dev._last) <= 1
+    assert len(dev.system._last) <= 1
     assert dev._recent and all(isinstance(v, Parts) for v in dev._recent.values())

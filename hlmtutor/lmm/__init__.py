@@ -11,13 +11,19 @@ module              produces                                             lme4 / 
                     dropped rows, lost groups and aliased columns
 ``terms``           ``ReTerms``: per random term its factor, Z block,    mkReTrms
                     theta slice and bounds, in lme4's order
-``deviance``        ``Deviance``: the predictor side (weight-aware Z/X/y mkLmerDevfun, merPredD
-                    cross-products, block/Schur Cholesky, modes) and the
-                    profiled REML/ML criterion of theta
+``pls``             ``PlsSystem``: the predictor side, the penalised     merPredD
+                    weighted least-squares system of theta (weight-aware
+                    cross-products, block/Schur Cholesky, solve,
+                    log-determinants, modes, condVar)
+``deviance``        ``Deviance``: the Gaussian response side on top of   mkLmerDevfun, lmerResp
+                    ``PlsSystem``: the profiled REML/ML criterion
+                    (with its fast path), sigma, lmerTest's (theta,
+                    sigma) functions
 ``response``        offset() terms, weights=/offset= on the model's rows model.frame (weights,
                                                                          offset)
 ``family``          GLM families: links, variance, deviance residuals    binomial(), poisson()
-``glmm``            PIRLS and the Laplace / AGQ / nAGQ = 0 GLMM criteria mkGlmerDevfun, PIRLS
+``glmm``            PIRLS (the GLMM response side on ``PlsSystem``) and  mkGlmerDevfun, PIRLS,
+                    the Laplace / AGQ / nAGQ = 0 GLMM criteria           glmResp
 ``optimize``        ``Optimum``: BOBYQA with lme4's settings and checks  optimizeLmer, checkConv
 ``merbase``         ``MerResult``: what every fitted mixed model holds   merMod
 ``result``          ``LmerResult``: the fitted linear model, read-only   mkMerMod

@@ -339,7 +339,7 @@ def _optimize(dev: GlmmDeviance, reterms, nagq: int, start, optimizer) -> GlmerO
     # Stage 2: (theta, beta) jointly, from stage 1's optimum.
     state = dev.pirls(theta1, None, dev.lp0)
     beta = state.beta if beta0 is None else beta0
-    se = np.sqrt(np.diag(state.deviance_function.unscaled_vcov(state.solution)))
+    se = np.sqrt(np.diag(state.system.unscaled_vcov(state.solution)))
     params0 = np.r_[theta1, beta]
     # first trust-region steps: theta is near stage 1's optimum already (0.05 took fewer
     # evaluations than 0.1 on every model of benchmarks/glmer.py and sim_rates, cbpp)

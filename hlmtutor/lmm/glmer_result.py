@@ -143,7 +143,7 @@ class GlmerResult(MerResult):
             except np.linalg.LinAlgError:
                 values = None
         if values is None:
-            values = self._joint_state.deviance_function.unscaled_vcov(self._joint_state.solution)
+            values = self._joint_state.system.unscaled_vcov(self._joint_state.solution)
         return pd.DataFrame(values, index=names, columns=names)
 
     @cached_property
@@ -183,7 +183,7 @@ class GlmerResult(MerResult):
     @cached_property
     def re_condvar(self) -> list[np.ndarray]:
         """Blocks of Lambda (L L')^-1 Lambda' at the mode's weights (lme4's ``condVar``)."""
-        return self._state.deviance_function.conditional_variances(self._state.solution)
+        return self._state.system.conditional_variances(self._state.solution)
 
     # -- fitted values, residuals ------------------------------------------------------------
     def _series(self, values: np.ndarray, name: str) -> pd.Series:

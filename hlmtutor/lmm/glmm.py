@@ -5,8 +5,9 @@ With spherical random effects u (b = Lambda u, u ~ N(0, I)) and linear predictor
 ``eta = offset + X beta + Z Lambda u``, PIRLS finds the conditional mode of u (or of u and beta
 together, for nAGQ = 0) by Newton steps on the penalised deviance ``sum d_i(mu_i) + |u|^2``:
 each step is the weighted penalised least-squares solve of the predictor side
-(``hlmtutor.lmm.deviance.make_deviance`` with the working weights
-``w_i = a_i mu_eta_i^2 / V(mu_i)`` and working response ``eta_i + (y_i - mu_i) / mu_eta_i``),
+(``hlmtutor.lmm.pls.make_pls``, lme4's ``merPredD``, with the working weights
+``w_i = a_i mu_eta_i^2 / V(mu_i)`` and working response ``eta_i + (y_i - mu_i) / mu_eta_i``
+from the response side, ``hlmtutor.lmm.family.Family``: lme4's ``glmResp``),
 halved while it does not lower the penalised deviance (Bates et al. 2015; lme4's "PIRLS"
 with ``tolPwrss``). At the mode, with ``L L' = Lambda'Z'WZ Lambda + I``, the Laplace deviance is
 
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .deviance import Deviance, Solution, make_deviance
 from .family import Family
+from .pls import PlsSystem, Solution, make_pls
 from .terms import ReTerms
 
 __all__ = ["GlmmDeviance", "PirlsState"]
@@ -55,7 +56,7 @@ class PirlsState:
     mu: np.ndarray
     ldl2: float
     penalised: float  # -2 log f(y | u) + |u|^2
-    deviance_function: Deviance  # the weighted PLS system at the final weights (p = 0 or p)
+    system: PlsSystem  # the weighted PLS system at the last weights (p = 0 or p)
     solution: Solution
     iterations: int
 
@@ -124,8 +125,8 @@ class GlmmDeviance:
         weights = self.prior_weights * mu_eta**2 / self.family.variance(mu)
         return weights, eta + (self.y - mu) / mu_eta
 
-    def _spherical(self, dev: Deviance, sol: Solution) -> np.ndarray:
-        return np.concatenate([v.ravel() for v in dev.spherical_modes(sol)])
+    def _spherical(self, system: PlsSystem, sol: Solution) -> np.ndarray:
+        return np.concatenate([v.ravel() for v in system.spherical_modes(sol)])
 
     def start_eta(self) -> np.ndarray:
         """R's ``family()$initialize``: the linear predictor PIRLS first starts from."""
@@ -157,16 +158,16 @@ class GlmmDeviance:
         fixed = None if joint else self.x @ b
         mu = self.family.linkinv(eta)
         pdev = np.inf
-        dev = sol = None
+        system = sol = None
         iterations = 0
         for _ in range(MAX_ITER):
             iterations += 1
             weights, working = self._working(eta, mu)
             target = working - self.offset - (0.0 if joint else fixed)
-            dev = make_deviance(target, x, self.reterms, reml=False, weights=weights)
-            sol = dev.solve(theta)
-            u_new = self._spherical(dev, sol)
-            b_new = dev.beta(sol) if joint else b
+            system = make_pls(target, x, self.reterms, weights)
+            sol = system.solve(theta)
+            u_new = self._spherical(system, sol)
+            b_new = system.beta(sol) if joint else b
             step_u, step_b = u_new - u, b_new - b
             for halving in range(MAX_HALVINGS + 1):
                 frac = 0.5**halving
@@ -188,7 +189,7 @@ class GlmmDeviance:
         penalised = self.family.minus_two_loglik(
             self.y, mu, self.prior_weights, self._constant
         ) + float(u @ u)
-        return PirlsState(theta, b, u, eta, mu, sol.ldl2, penalised, dev, sol, iterations)
+        return PirlsState(theta, b, u, eta, mu, sol.ldl2, penalised, system, sol, iterations)
 
     # -- criteria --------------------------------------------------------------------------
     def nagq0(self, theta: np.ndarray) -> float:

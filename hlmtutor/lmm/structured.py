@@ -21,7 +21,7 @@ from .. import _rprint as rp
 from .. import _satterthwaite as sat
 from ._blas import single_threaded
 from ._warn import warn
-from .deviance import LOG_2PI, Deviance, _rest_blocks, _scaling
+from .deviance import LOG_2PI, Deviance
 from .fit import _identifiability
 from .frame import ModelFrame, level_label, model_frame
 from .inference import VarparCovariance
@@ -34,6 +34,7 @@ from .optimize import (
     _run,
     check_convergence,
 )
+from .pls import pls_of_columns, scaling_of
 from .residual import ResidualModel, build_residual_model, structure_columns
 from .result import LmerResult
 from .summary import LmerSummary
@@ -56,7 +57,7 @@ class WhitenedProblem:
 
     def __init__(self, frame: ModelFrame, reterms: ReTerms, model: ResidualModel, reml: bool):
         self.reml = reml
-        self.scaling = _scaling(frame.y, frame.X)
+        self.scaling = scaling_of(frame.y, frame.X)
         sc = self.scaling
         self.p = frame.X.shape[1]
         first = reterms.terms[0]
@@ -99,32 +100,12 @@ class WhitenedProblem:
         return np.add.reduceat(left[:, :, None] * right[:, None, :], self.starts, axis=0)
 
     def _deviance(self, a: np.ndarray, reterms: ReTerms) -> Deviance:
-        """``make_deviance``'s cross-products from the already scaled [X B, y_c]."""
-        n, p1 = a.shape
+        """lmer's deviance from the already scaled [X B, y_c] (the first term's cross-products
+        summed over each subject's runs of rows)."""
         first = reterms.terms[0]
-        a11 = self._run_sums(first.columns, first.columns)
-        z1a = self._run_sums(first.columns, a)
-        rest = _rest_blocks(reterms, a, None) if len(reterms.terms) > 1 else None
-        fast = None
-        if rest is None and first.q == 1:
-            fast = (np.ascontiguousarray(a11[:, 0, 0]), np.ascontiguousarray(z1a[:, 0, :]))
-        elif rest is None and first.q == 2:
-            fast = tuple(
-                np.ascontiguousarray(v)
-                for v in (a11[:, 0, 0], a11[:, 1, 0], a11[:, 1, 1], z1a[:, 0, :], z1a[:, 1, :])
-            )
-        return Deviance(
-            n=n,
-            p=p1 - 1,
-            reml=bool(self.reml),
-            reterms=reterms,
-            scaling=self.scaling,
-            a11=a11,
-            z1a=z1a,
-            ata=a.T @ a,
-            rest=rest,
-            fast=fast,
-        )
+        products = (self._run_sums(first.columns, first.columns), self._run_sums(first.columns, a))
+        system = pls_of_columns(a, reterms, self.scaling, first_products=products)
+        return Deviance(system=system, reml=bool(self.reml))
 
 
 def _criterion(frame: ModelFrame, reterms: ReTerms, model: ResidualModel, reml: bool):
