@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import optimize as sopt
 from scipy import stats
 
+from ._warn import warn
 from .optimize import nlopt_bobyqa
 from .terms import ReTerms, _tril_order
 
@@ -147,7 +148,9 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
     limits are the roots of the profiled deviance found by Brent's method (lme4 interpolates
     its profile by splines, so the two agree to about 1e-3). A lower SD limit is 0 where the
     deviance at SD = 0 is within the cutoff; a correlation limit is -1 or 1 where the deviance
-    there is within it. Fits with nAGQ = 0 are not profiled (their deviance does not depend
+    there is within it. A profile still below the cut-off after 30 steps outward, each 1.6 times
+    the last (about 1e6 first steps), is unbounded on that side: the limit is -inf or inf and a
+    warning names the parameter, as for lmer's profiles. Fits with nAGQ = 0 are not profiled (their deviance does not depend
     on beta as a free parameter; lme4's ``profile`` fails on them too).
     """
     if result.nAGQ == 0:
@@ -191,6 +194,7 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
         )  # fmt: skip
         return f - base, x
 
+    names = [f".sig{i + 1:02d}" for i in range(k)] + list(result.params.index)
     rows = []
     for j in range(len(best)):
         others = np.delete(np.arange(len(best)), j)
@@ -220,8 +224,14 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
                     break
                 inner, outer = outer, outer + side * step
                 step *= 1.6
+            else:  # 30 growing steps (to ~1e6 first steps away) and still below the cut-off
+                limit = side * np.inf
+                warn(
+                    f"the profile of {names[j]} stays below the cut-off as far as it was "
+                    f"followed (to {inner:.6g}): its {'upper' if side > 0 else 'lower'} "
+                    f"confidence limit is unbounded, reported as {'inf' if side > 0 else '-inf'}"
+                )
             limits.append(limit)
         rows.append(limits)
     a = (1 - level) / 2
-    names = [f".sig{i + 1:02d}" for i in range(k)] + list(result.params.index)
     return pd.DataFrame(rows, index=names, columns=[_label(a), _label(1 - a)])

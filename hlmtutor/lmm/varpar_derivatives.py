@@ -37,10 +37,11 @@ from .deviance import Deviance
 
 __all__ = ["MAX_DENSE_Q", "exact_available", "varpar_derivatives"]
 
-# Several random terms: S is a dense q x q matrix, and the derivatives cost about 6 q^3 flops and
-# (n_theta + 2) q^2 doubles. Up to this q that is cheaper than the ~100 evaluations of the
-# deviance the numerical Hessian and Jacobian need (benchmarks/satterthwaite.py).
-MAX_DENSE_Q = 1500
+# Several random terms: S is a dense q x q matrix, and the derivatives cost about 3 q^3 flops and
+# (n_theta + 2) q^2 doubles. benchmarks/satterthwaite.py: 10x faster than the ~100 deviance
+# evaluations of the numerical derivatives at q = 131 (nested, slopes), even at q = 300 on two
+# crossed intercepts (whose evaluations are cheap), 2.7x slower at q = 600, 9x at q = 1100.
+MAX_DENSE_Q = 400
 
 
 def exact_available(dev: Deviance) -> bool:
