@@ -204,6 +204,18 @@ def varpar_derivatives(
     The formulas are in the module docstring. Work is on the deviance's scaled coordinates
     (``y_c = (y - shift) / s``, ``X_c = X B``): ``Pt`` does not change under X -> X B, and
     ``a``, ``r`` are returned to the user's scale by the factors s and s^2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import hlmtutor as hlm
+    >>> from hlmtutor import _satterthwaite as sat
+    >>> m = hlm.lmer("mathach ~ ses + (1 | school)", hlm.load_hsb())
+    >>> dev = m.deviance_function
+    >>> hess, jac = varpar_derivatives(dev, m.optimum.theta, m.sigma)
+    >>> numerical = sat.hessian(dev.varpar_deviance, np.r_[m.optimum.theta, m.sigma])
+    >>> bool(np.allclose(hess, numerical, rtol=1e-6)), jac.shape
+    (True, (2, 2, 2))
     """
     reml = dev.reml if reml is None else reml
     theta = np.asarray(theta, dtype=float)
