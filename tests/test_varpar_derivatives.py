@@ -5,9 +5,9 @@
 Richardson-extrapolated finite differences (``hlmtutor._satterthwaite.hessian`` /
 ``jacobian``, lmerTest's settings). The two must agree to the accuracy of the differences
 (about 1e-8 relative; asserted at 1e-6) on every path: one random term with one and with two
-columns, several terms (dense S), ML and REML, prior weights, and a singular fit (where lmerTest
-differentiates the deviance extended to negative theta, as the closed form does).
-The R comparisons of the df themselves are in the engine, toolbox and weights reference tests.
+columns, several terms (dense S; nested, crossed, slopes in two terms, no fixed effects), ML and
+REML, prior weights, and a singular fit (where lmerTest differentiates the deviance extended to
+negative theta, as the closed form does). The R comparisons of the df themselves are in the engine, toolbox and weights reference tests.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ GLMER = Path(__file__).parent / "reference" / "glmer"
 RTOL = 1e-6
 
 
-def _singular_data() -> pd.DataFrame:
+def _simulated() -> pd.DataFrame:
+    """Crossed g (20 levels) and h (8): random intercept and slope of x in g, nothing in h."""
     rng = np.random.default_rng(3)
     n = 200
     d = pd.DataFrame({"g": rng.integers(0, 20, n), "h": rng.integers(0, 8, n)})
     d["x"] = rng.normal(size=n)
     d["y"] = 1 + 0.5 * d.x + rng.normal(size=20)[d.g] + rng.normal(size=n)  # no h effect
+    d["y2"] = d.y + 0.6 * rng.normal(size=20)[d.g] * d.x + 0.8 * rng.normal(size=8)[d.h]
     d["g"] = "g" + d.g.astype(str)
     d["h"] = "h" + d.h.astype(str)
     return d
@@ -50,12 +52,14 @@ CASES = {
     ),
     "nested with slope": (ENGINE / "three.csv", "y ~ x + w + (1 + x | school) + (1 | school:class)", {}),
     "singular": (None, "y ~ x + (1 | g) + (1 | h)", {}),
+    "slopes in two crossed terms": (None, "y2 ~ x + (1 + x | g) + (1 + x | h)", {}),
+    "no fixed effects, crossed": (None, "y2 ~ 0 + (1 | g) + (1 | h)", {}),
 }  # fmt: skip
 
 
 def _fit(case: str, reml: bool):
     path, formula, kwargs = CASES[case]
-    data = _singular_data() if path is None else pd.read_csv(path)
+    data = _simulated() if path is None else pd.read_csv(path)
     if "weights" in kwargs:
         kwargs = {"weights": data[kwargs["weights"]].to_numpy(dtype=float)}
     with warnings.catch_warnings():
@@ -74,7 +78,7 @@ def test_exact_derivatives_match_lmertests_numerical_ones(case, reml):
     varpar = np.r_[m.optimum.theta, m.sigma]
     hess, jac = vd.varpar_derivatives(dev, m.optimum.theta, m.sigma)
     numerical_hess = sat.hessian(dev.varpar_deviance, varpar)
-    numerical_jac = sat.jacobian(dev.vcov_beta, varpar).reshape(dev.p, dev.p, -1)
+    numerical_jac = sat.jacobian(dev.vcov_beta, varpar).reshape(dev.p, dev.p, -1) if dev.p else jac
     atol = np.full(hess.shape, RTOL * np.abs(hess).max())
     # At theta_k = 0 the differences take the absolute step EPS (not 0.1 |theta_k|), so their
     # rounding error, eps |D| / (smallest step)^2, is larger there (about 1e-5 relative; the
@@ -85,7 +89,8 @@ def test_exact_derivatives_match_lmertests_numerical_ones(case, reml):
     near_zero = at_zero[:, None] | at_zero[None, :]
     atol = np.where(near_zero, np.maximum(atol, rounding), atol)
     assert np.all(np.abs(hess - numerical_hess) <= atol), (hess, numerical_hess)
-    np.testing.assert_allclose(jac, numerical_jac, rtol=0, atol=RTOL * np.abs(jac).max())
+    if dev.p:
+        np.testing.assert_allclose(jac, numerical_jac, rtol=0, atol=RTOL * np.abs(jac).max())
 
 
 def test_ml_and_reml_hessians_differ_where_they_should():
