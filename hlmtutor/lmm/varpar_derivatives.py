@@ -73,19 +73,18 @@ def _lambda(dev: Deviance, theta: np.ndarray) -> sp.csr_matrix:
 
 
 def _solves_dense(dev: Deviance, theta: np.ndarray):
-    """S (dense), R = Z'Vt^-1 A and N = A'Vt^-1 A through a dense Cholesky of M_L."""
+    """S (dense), R = Z'Vt^-1 A and N = A'Vt^-1 A through a dense Cholesky L L' of M_L:
+    with K = L^-1 Lambda'C and J = L^-1 Lambda'Z'WA, S = C - K'K, R = Z'WA - K'J and
+    N = A'WA - J'J (one triangular solve, one symmetric product)."""
     c, za = dev.weighted_crossproducts()
     lam = _lambda(dev, theta)
-    u = (lam.T @ c).toarray()  # Lambda'C
-    m = np.eye(len(u)) + (lam.T @ (c @ lam)).toarray()
-    factor = sla.cho_factor(m, lower=True)
-    s = c.toarray() - u.T @ sla.cho_solve(factor, u)
+    m = np.eye(c.shape[0]) + (lam.T @ (c @ lam)).toarray()
+    lower = sla.cholesky(m, lower=True, overwrite_a=True, check_finite=False)
+    k = sla.solve_triangular(lower, (lam.T @ c).toarray(), lower=True, check_finite=False)
+    j = sla.solve_triangular(lower, lam.T @ za, lower=True, check_finite=False)
+    s = c.toarray() - k.T @ k
     s = 0.5 * (s + s.T)
-    tza = lam.T @ za
-    y = sla.cho_solve(factor, tza)
-    r = za - u.T @ y
-    n = dev.ata - tza.T @ y
-    return s, r, n
+    return s, za - k.T @ j, dev.ata - j.T @ j
 
 
 def _g_blocks(dev: Deviance, theta: np.ndarray):
