@@ -136,6 +136,25 @@ def _semidefinite_cholesky(corr: np.ndarray) -> np.ndarray | None:
     return chol
 
 
+def _crossing(excess, inner: float, outer: float, name: str) -> float:
+    """The root of ``excess`` between the last point below the cut-off and the first above.
+
+    When the walk's first point is already above the cut-off, ``inner`` is the estimate, where
+    the profile should be 0; on a fit whose optimum is not the profile's minimum (a separated
+    binomial fit, say, whose estimate runs off to 1e6) it is not, and there is no crossing to
+    bracket: the limit is NaN and a warning names the parameter.
+    """
+    try:
+        return float(sopt.brentq(excess, min(inner, outer), max(inner, outer), xtol=1e-6))
+    except ValueError:  # no sign change: the profile is above the cut-off at the estimate too
+        warn(
+            f"the profile of {name} is above the cut-off at the estimate itself (the fit is not "
+            f"at the profile's minimum; check its convergence warnings): a limit is reported as "
+            f"NaN"
+        )
+        return np.nan
+
+
 def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
     """Likelihood-profile intervals: where the deviance, minimised over the other parameters,
     exceeds its minimum by ``qchisq(level, 1)``.
@@ -218,7 +237,7 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
                         limit = bound
                         break
                 if excess(outer) > 0:
-                    limit = sopt.brentq(excess, min(inner, outer), max(inner, outer), xtol=1e-6)
+                    limit = _crossing(excess, inner, outer, names[j])
                     break
                 if outer == bound:
                     break
