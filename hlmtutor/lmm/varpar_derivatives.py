@@ -37,10 +37,11 @@ from .deviance import Deviance
 
 __all__ = ["MAX_DENSE_Q", "exact_available", "varpar_derivatives"]
 
-# Several random terms: S is a dense q x q matrix, and the derivatives cost about 3 q^3 flops and
-# (n_theta + 2) q^2 doubles. benchmarks/satterthwaite.py: 10x faster than the ~100 deviance
-# evaluations of the numerical derivatives at q = 131 (nested, slopes), even at q = 300 on two
-# crossed intercepts (whose evaluations are cheap), 2.7x slower at q = 600, 9x at q = 1100.
+# Several random terms: S is a dense q x q matrix, and the derivatives cost about 2 q^3 flops and
+# (n_theta + 2) q^2 doubles. benchmarks/satterthwaite.py (one core): 12x faster than the ~100
+# deviance evaluations of the numerical derivatives at q = 131 (nested, slopes), still faster at
+# q = 300 on two crossed intercepts (whose evaluations are cheap), 2x slower at q = 600 and
+# 5.6x at q = 1100.
 MAX_DENSE_Q = 400
 
 
