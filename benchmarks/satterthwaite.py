@@ -37,7 +37,7 @@ ENGINE = ROOT / "tests" / "reference" / "engine"
 def cases():
     yield "guide full model (240 rows)", bench.GUIDE_FULL, bench.guide_data()
     yield (
-        "cake (270 rows, 1 | recipe:replicate)",
+        "cake (270 rows, one intercept term)",
         ("angle ~ recipe * temp + (1 | recipe:replicate)"),
         pd.read_csv(ENGINE / "cake.csv"),
     )
