@@ -8,7 +8,10 @@ variance parameters ``varpar = (theta, sigma)`` at the optimum and
 * the Jacobian of vcov(beta) in varpar;
 * for a contrast l: ``df = 2 (l' C l)^2 / (g' A g)``, g_k = l' (dC/dvarpar_k) l.
 
-Both derivatives are numerical: central differences refined by Richardson extrapolation
+For lmer fits the engine computes both derivatives exactly
+(:mod:`hlmtutor.lmm.varpar_derivatives`); the numerical ones here serve models beyond its size
+limit and the structured-covariance models, and check the exact ones in the tests. They are
+central differences refined by Richardson extrapolation
 (Richardson 1911, Phil. Trans. R. Soc. A 210, 307-357; the repeated form as in Linfield & Penny
 1989, *Microcomputers in Numerical Analysis*, and Press et al., *Numerical Recipes*, 3rd ed.,
 section 5.7). lmerTest obtains them from R's numDeriv with its documented default settings

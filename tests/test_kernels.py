@@ -7,10 +7,13 @@ with Newton steps (``optimize._newton_polish``), so BOBYQA's kernel-dependent st
 not reach the printed digits. The kernels are the ones ``make test-kernels`` runs; the test also
 checks (threadpoolctl) that each loads its own code, as ``Zen`` does not here (it loads Haswell's).
 
-Left out on purpose: lmerTest prints the df of a one-factor model like ``cake`` with nine
-significant digits (``254.015758``), the level of the numerical derivative's noise in
-Satterthwaite's method (R's own output for cake shows ``222.000008`` where the exact df is 222);
-those digits differ between kernels, in R as here.
+One-factor models are here too (``cake``, sleepstudy by REML and ML, with two terms on one
+factor, with prior weights): lmerTest prints their df with nine significant digits
+(``254.015758``), and those digits no longer carry finite-difference noise, since the Hessian
+and Jacobian behind Satterthwaite's df are exact (``hlmtutor.lmm.varpar_derivatives``); with
+lmerTest's numerical derivatives cake's df read 254.015757 to 254.015760 and 221.999997 to
+222.000003 across the three kernels. Each fit's ``anova()`` table is compared too, printed with
+seven significant digits (R's ``digits`` option).
 """
 
 from __future__ import annotations
@@ -46,7 +49,13 @@ models = [
     ("crossed.csv", "score ~ x + (1 | student) + (1 | rater)"),
     ("Penicillin.csv", "diameter ~ 1 + (1 | plate) + (1 | sample)"),
     ("Pastes.csv", "strength ~ 1 + (1 | batch/cask)"),
+    ("cake.csv", "angle ~ recipe * temp + (1 | recipe:replicate)"),
+    ("sleepstudy.csv", "Reaction ~ Days + (Days | Subject)"),
+    ("sleepstudy.csv", "Reaction ~ Days + (Days || Subject)"),
+    ("sleepstudy.csv", "Reaction ~ Days + I(Days^2) + (1 | Subject)"),
 ]
+one_factor_ml = [("sleepstudy.csv", "Reaction ~ Days + (Days | Subject)")]
+weighted = pd.read_csv("tests/reference/glmer/sleepstudy.csv")
 rng = np.random.default_rng(11)
 n = 600
 d = pd.DataFrame({"s": rng.integers(0, 30, n), "r": rng.integers(0, 12, n),
@@ -61,13 +70,17 @@ simulated = [
     "y ~ x * g + (1 + x | s) + (1 + x | r)",
     "y ~ x + (1 | s) + (1 | r) + (1 | s:g)",
 ]
-fits = [(f, pd.read_csv(ref / file)) for file, f in models] + [(f, d) for f in simulated]
-for formula, data in fits:
+fits = [(f, pd.read_csv(ref / file), {}) for file, f in models]
+fits += [(f, pd.read_csv(ref / file), {"REML": False}) for file, f in one_factor_ml]
+fits += [("Reaction ~ Days + (Days | Subject)", weighted, {"weights": weighted.w.to_numpy()})]
+fits += [(f, d, {}) for f in simulated]
+for formula, data, kwargs in fits:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        m = hlm.lmer(formula, data)
+        m = hlm.lmer(formula, data, **kwargs)
     print("==", formula)
     print(m.summary())
+    print(hlm.anova(m).to_string(float_format="{:.7g}".format))
     print("warnings:", [str(w.message) for w in caught])
 """
 
@@ -90,9 +103,10 @@ def test_make_test_kernels_runs_these_kernels():
     reason="sets OPENBLAS_CORETYPE itself; run once, not once per kernel of make test-kernels",
 )
 def test_multi_factor_summaries_are_identical_under_three_kernels():
-    """summary() and the warnings of 8 multi-factor fits (lmer(...) of tests/reference/engine.R's
-    three-level, crossed, Penicillin and Pastes models and 3 simulated crossed models, one of
-    them singular), byte for byte under Prescott, Haswell and SkylakeX."""
+    """summary(), anova() and the warnings of 14 fits (lmer(...) of tests/reference/engine.R's
+    three-level, crossed, Penicillin, Pastes, cake and sleepstudy models, sleepstudy by ML and
+    with tests/reference/glmer.R's weights, and 3 simulated crossed models, one of them
+    singular), byte for byte under Prescott, Haswell and SkylakeX."""
     outputs = {}
     for kernel in KERNELS:
         done = _run(kernel)
@@ -101,5 +115,5 @@ def test_multi_factor_summaries_are_identical_under_three_kernels():
     architectures = {out.splitlines()[0] for out in outputs.values()}
     assert len(architectures) == len(KERNELS), architectures  # three distinct kernels loaded
     bodies = {k: out.split("\n", 1)[1] for k, out in outputs.items()}
-    assert bodies["Prescott"].count("== ") == 8
+    assert bodies["Prescott"].count("== ") == 14
     assert bodies["Prescott"] == bodies["Haswell"] == bodies["SkylakeX"]

@@ -1,6 +1,7 @@
 """lmer's fitting options against lme4 (tests/reference/api.R): ``subset=``, ``contrasts=``,
 ``na_action="exclude"``, a text column of digits as a factor, and ``refit_ml`` from the fitted
-theta as lme4's ``refitML``."""
+theta as lme4's ``refitML``; lme4's data-based start for all-``(1 | f)`` models
+(tests/reference/starts.R)."""
 
 from __future__ import annotations
 
@@ -210,20 +211,7 @@ STARTS = {
 }
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        *[m for m in STARTS if m != "two_intercepts"],
-        pytest.param(
-            "two_intercepts",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="lme4's data-based start for several (1 | f) terms is not reproduced "
-                "(its rule differs on unbalanced and nested designs); they start at 1",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("model", list(STARTS))
 def test_start_is_lme4s(model, monkeypatch):
     """environment(lmer(..., devFunOnly = TRUE))$pp$theta: lme4's first theta."""
     formula, extra = STARTS[model]
@@ -241,6 +229,38 @@ def test_start_is_lme4s(model, monkeypatch):
     quietly(formula, data, **extra)
     r = pd.read_csv(REF / "starts.csv").set_index("model")["start"]
     np.testing.assert_allclose(starts[0][0], r[model], rtol=1e-12)
+
+
+STARTS_REF = Path(__file__).parent / "reference" / "starts"
+STARTS_MORE = pd.read_csv(STARTS_REF / "starts.csv")
+
+
+class _Started(Exception):
+    """Raised by the spy once the start is seen: the fit itself is not needed."""
+
+
+@pytest.mark.parametrize("model", list(dict.fromkeys(STARTS_MORE["model"])))
+def test_start_of_intercept_terms_is_lme4s(model, monkeypatch):
+    """environment(lmer(f, d, devFunOnly = TRUE))$pp$theta for the models of
+    tests/reference/starts.R: all-(1 | f) models on balanced, unbalanced, crossed and nested
+    designs (data-based start), nested terms and a slope term (start at 1), weights, NA rows."""
+    ref = STARTS_MORE[STARTS_MORE["model"] == model]
+    formula, file = ref["formula"].iloc[0], ref["data"].iloc[0]
+    data = pd.read_csv(STARTS_REF / file)
+    for column in ("Subject", "dose", "plate", "sample", "batch", "cask", "a", "b", "c"):
+        if column in data:
+            data[column] = data[column].astype(str)
+    extra = {"weights": data["w"].to_numpy()} if model == "weights" else {}
+    starts = []
+
+    def spy(deviance, start, *args, **kwargs):
+        starts.append(np.array(start))
+        raise _Started
+
+    monkeypatch.setattr(fit_module, "optimize_theta", spy)
+    with pytest.raises(_Started):
+        quietly(formula, data, **extra)
+    np.testing.assert_allclose(starts[0], ref["start"].to_numpy(), rtol=1e-12, atol=0)
 
 
 def test_subset_cuts_per_row_weights_and_works_in_glmer():

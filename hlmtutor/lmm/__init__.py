@@ -29,6 +29,7 @@ module              produces                                             lme4 / 
 ``result``          ``LmerResult``: the fitted linear model, read-only   mkMerMod
 ``glmer_result``    ``GlmerResult``: the fitted GLMM, read-only          glmerMod
 ``inference``       Satterthwaite tests, type III anova, LRT, confint    lmerTest, confint.merMod
+                    (their derivatives exact: ``varpar_derivatives``)
 ``prediction``      ``predict`` with R's re.form, new levels             predict.merMod
 ``summary``         ``LmerSummary``: the summary as data, renderers      summary(fit, ddf=)
 ``glmer_summary``   ``GlmerSummary``: lme4's GLMM summary, data first    summary.glmerMod

@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import optimize as sopt
 from scipy import stats
 
+from ._warn import warn
 from .optimize import nlopt_bobyqa
 from .terms import ReTerms, _tril_order
 
@@ -135,6 +136,25 @@ def _semidefinite_cholesky(corr: np.ndarray) -> np.ndarray | None:
     return chol
 
 
+def _crossing(excess, inner: float, outer: float, name: str) -> float:
+    """The root of ``excess`` between the last point below the cut-off and the first above.
+
+    When the walk's first point is already above the cut-off, ``inner`` is the estimate, where
+    the profile should be 0; on a fit whose optimum is not the profile's minimum (a separated
+    binomial fit, say, whose estimate runs off to 1e6) it is not, and there is no crossing to
+    bracket: the limit is NaN and a warning names the parameter.
+    """
+    try:
+        return float(sopt.brentq(excess, min(inner, outer), max(inner, outer), xtol=1e-6))
+    except ValueError:  # no sign change: the profile is above the cut-off at the estimate too
+        warn(
+            f"the profile of {name} is above the cut-off at the estimate itself (the fit is not "
+            f"at the profile's minimum; check its convergence warnings): a limit is reported as "
+            f"NaN"
+        )
+        return np.nan
+
+
 def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
     """Likelihood-profile intervals: where the deviance, minimised over the other parameters,
     exceeds its minimum by ``qchisq(level, 1)``.
@@ -147,7 +167,9 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
     limits are the roots of the profiled deviance found by Brent's method (lme4 interpolates
     its profile by splines, so the two agree to about 1e-3). A lower SD limit is 0 where the
     deviance at SD = 0 is within the cutoff; a correlation limit is -1 or 1 where the deviance
-    there is within it. Fits with nAGQ = 0 are not profiled (their deviance does not depend
+    there is within it. A profile still below the cut-off after 30 steps outward, each 1.6 times
+    the last (about 1e6 first steps), is unbounded on that side: the limit is -inf or inf and a
+    warning names the parameter, as for lmer's profiles. Fits with nAGQ = 0 are not profiled (their deviance does not depend
     on beta as a free parameter; lme4's ``profile`` fails on them too).
     """
     if result.nAGQ == 0:
@@ -191,6 +213,7 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
         )  # fmt: skip
         return f - base, x
 
+    names = [f".sig{i + 1:02d}" for i in range(k)] + list(result.params.index)
     rows = []
     for j in range(len(best)):
         others = np.delete(np.arange(len(best)), j)
@@ -214,14 +237,20 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
                         limit = bound
                         break
                 if excess(outer) > 0:
-                    limit = sopt.brentq(excess, min(inner, outer), max(inner, outer), xtol=1e-6)
+                    limit = _crossing(excess, inner, outer, names[j])
                     break
                 if outer == bound:
                     break
                 inner, outer = outer, outer + side * step
                 step *= 1.6
+            else:  # 30 growing steps (to ~1e6 first steps away) and still below the cut-off
+                limit = side * np.inf
+                warn(
+                    f"the profile of {names[j]} stays below the cut-off as far as it was "
+                    f"followed (to {inner:.6g}): its {'upper' if side > 0 else 'lower'} "
+                    f"confidence limit is unbounded, reported as {'inf' if side > 0 else '-inf'}"
+                )
             limits.append(limit)
         rows.append(limits)
     a = (1 - level) / 2
-    names = [f".sig{i + 1:02d}" for i in range(k)] + list(result.params.index)
     return pd.DataFrame(rows, index=names, columns=[_label(a), _label(1 - a)])

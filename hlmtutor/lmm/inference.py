@@ -2,7 +2,8 @@
 
 * Satterthwaite t-tests and F-tests (lmerTest's ``contest1D`` / ``contestMD``): the variance
   parameters ``varpar = (theta, sigma)``, ``A = 2 H^-1`` with H the Hessian of the deviance in
-  varpar (``numDeriv::hessian``), the Jacobian of vcov(beta) in varpar; for a contrast l,
+  varpar (exact here; lmerTest's ``numDeriv::hessian`` approximates it), the Jacobian of
+  vcov(beta) in varpar (exact too); for a contrast l,
   ``df = 2 (l'Cl)^2 / (g'Ag)`` with ``g_k = l' dC/dvarpar_k l``.
 * lmerTest's type III ``anova(model)``: the contrasts of ``extract_contrasts_type3``.
 * lme4's likelihood-ratio ``anova(m0, m1)`` (REML fits refitted by ML).
@@ -22,6 +23,7 @@ from scipy import stats
 from .. import _satterthwaite as sat
 from ._blas import single_threaded
 from ._warn import warn
+from .varpar_derivatives import exact_available, varpar_derivatives
 
 if TYPE_CHECKING:  # pragma: no cover
     from .result import LmerResult
@@ -47,16 +49,33 @@ class VarparCovariance:
 
 @single_threaded
 def varpar_covariance(result: LmerResult) -> VarparCovariance:
-    """A = 2 H^-1 and the Jacobian of vcov(beta) at (theta, sigma), as lmerTest computes them."""
+    """A = 2 H^-1 and the Jacobian of vcov(beta) at (theta, sigma), as lmerTest defines them.
+
+    The Hessian and the Jacobian are exact (:mod:`hlmtutor.lmm.varpar_derivatives`), so their
+    digits do not depend on rounding or the BLAS kernel; lmerTest's numerical derivatives agree
+    with them to about 1e-8 relative. Above ``varpar_derivatives.MAX_DENSE_Q`` random effects
+    in a model with several random terms they are lmerTest's numerical ones.
+    """
     dev = result.deviance_function
-    varpar = np.r_[result.optimum.theta, result.sigma]
-    hess = sat.hessian(dev.varpar_deviance, varpar)
+    hess, jac = _varpar_derivatives(dev, result.optimum.theta, result.sigma)
     a, notes = sat.varpar_covariance(hess)
-    p = dev.p
-    jac = sat.jacobian(dev.vcov_beta, varpar).reshape(p, p, -1)
     for note in notes:
         warn(note)
     return VarparCovariance(a=a, jac=jac, notes=tuple(notes))
+
+
+def _varpar_derivatives(dev, theta: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hessian of the deviance in (theta, sigma) and Jacobian of vcov(beta): exact where
+    available, else lmerTest's numerical derivatives (Richardson-extrapolated differences)."""
+    if exact_available(dev):
+        try:
+            return varpar_derivatives(dev, theta, sigma)
+        except np.linalg.LinAlgError:  # a singular factor: the differences below still work
+            pass
+    varpar = np.r_[theta, sigma]
+    hess = sat.hessian(dev.varpar_deviance, varpar)
+    jac = sat.jacobian(dev.vcov_beta, varpar).reshape(dev.p, dev.p, -1)
+    return hess, jac
 
 
 def contrast_df(result: LmerResult, contrasts) -> np.ndarray:
