@@ -199,6 +199,33 @@ class PlsSystem:
     # Full solutions hold factors as large as S (QR x QR), so only the last one is kept.
     _last: list = field(default_factory=list, repr=False)
 
+    def weighted_crossproducts(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Z'WZ (sparse, q x q) and Z'W[X_c, y_c] (dense, q x (p + 1)) on the scaled coordinates,
+        assembled from the stored cross-products (Z's columns term by term, level-major).
+
+        Used by :mod:`hlmtutor.lmm.varpar_derivatives` (the analytic Satterthwaite derivatives);
+        not needed while optimising.
+        """
+        first = self.reterms.terms[0]
+        l1, q1 = first.nlev, first.q
+        c11 = sp.block_diag(list(self.a11), format="csr") if l1 else sp.csr_matrix((0, 0))
+        zta = [self.z1a.reshape(l1 * q1, self.p + 1)]
+        if not self.rest:
+            return c11, zta[0]
+        rest = self.rest
+        n_rest = len(rest.c)
+        grid: list[list] = [[None] * (n_rest + 1) for _ in range(n_rest + 1)]
+        grid[0][0] = c11
+        for k, c in enumerate(rest.c):
+            grid[0][k + 1] = c.values()
+            grid[k + 1][0] = c.values().T
+        for (k, m), blocks in rest.a.items():
+            grid[k + 1][m + 1] = blocks.values()
+            if m != k:
+                grid[m + 1][k + 1] = blocks.values().T
+        zta += [z.reshape(-1, self.p + 1) for z in rest.zra]
+        return sp.bmat(grid, format="csr"), np.vstack(zta)
+
     # -- solving -------------------------------------------------------------------------
     def solve(self, theta: np.ndarray) -> Solution:
         """Factor the system at theta (raises numpy.linalg.LinAlgError when it is not PD).

@@ -52,8 +52,8 @@ def exact_available(dev: Deviance) -> bool:
 
 def _solves_one_term(dev: Deviance, t: np.ndarray):
     """S (its l diagonal blocks), R = Z'Vt^-1 A and N = A'Vt^-1 A, level by level."""
-    c = dev.a11  # (l, q, q)
-    za = dev.z1a  # (l, q, p + 1)
+    c = dev.system.a11  # (l, q, q)
+    za = dev.system.z1a  # (l, q, p + 1)
     u = t.T @ c  # T'C_j, level by level
     m = np.eye(t.shape[0]) + u @ t
     x = np.linalg.solve(m, u)
@@ -62,7 +62,7 @@ def _solves_one_term(dev: Deviance, t: np.ndarray):
     tza = t.T @ za
     y = np.linalg.solve(m, tza)
     r = za - np.swapaxes(u, 1, 2) @ y
-    n = dev.ata - np.einsum("lqi,lqj->ij", tza, y)
+    n = dev.system.ata - np.einsum("lqi,lqj->ij", tza, y)
     return s, r.reshape(-1, za.shape[-1]), n
 
 
@@ -77,7 +77,7 @@ def _solves_dense(dev: Deviance, theta: np.ndarray):
     """S (dense), R = Z'Vt^-1 A and N = A'Vt^-1 A through a dense Cholesky L L' of M_L:
     with K = L^-1 Lambda'C and J = L^-1 Lambda'Z'WA, S = C - K'K, R = Z'WA - K'J and
     N = A'WA - J'J (one triangular solve, one symmetric product)."""
-    c, za = dev.weighted_crossproducts()
+    c, za = dev.system.weighted_crossproducts()
     lam = _lambda(dev, theta)
     m = np.eye(c.shape[0]) + (lam.T @ (c @ lam)).toarray()
     lower = sla.cholesky(m, lower=True, overwrite_a=True, check_finite=False)
@@ -85,7 +85,7 @@ def _solves_dense(dev: Deviance, theta: np.ndarray):
     j = sla.solve_triangular(lower, lam.T @ za, lower=True, check_finite=False)
     s = c.toarray() - k.T @ k
     s = 0.5 * (s + s.T)
-    return s, za - k.T @ j, dev.ata - j.T @ j
+    return s, za - k.T @ j, dev.system.ata - j.T @ j
 
 
 def _g_blocks(dev: Deviance, theta: np.ndarray):
