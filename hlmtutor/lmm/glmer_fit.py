@@ -27,7 +27,7 @@ from .optimize import (
 from .response import argument_name, expression_values, row_values, split_top, take_offsets
 from .terms import build_terms
 
-__all__ = ["glmer"]
+__all__ = ["glmer", "refit"]
 
 SCALE_MESSAGE = "Some predictor variables are on very different scales: consider rescaling"
 # lme4's singular-fit words, pointing to the Python help of the glmer result (R's is no use here)
@@ -379,3 +379,49 @@ def _optimize(dev: GlmmDeviance, reterms, nagq: int, start, optimizer) -> Optimu
         optimum = replace(optimum, feval=stage1.feval + optimum.feval)
     fval = fn(optimum.params)  # the PIRLS state at the optimum, kept on the result
     return replace(optimum, fval=float(fval), state=dev.last_state)
+
+
+@single_threaded
+def refit(result: GlmerResult, start=None) -> GlmerResult:
+    """The same model on the same rows, optimised again (lme4's ``refit`` without a new
+    response).
+
+    Parameters
+    ----------
+    result : GlmerResult
+        A glmer fit, also one evaluated at given parameters (``optimizer=None``).
+    start : dict, optional
+        ``{"theta": ..., "fixef": ...}``; default the fit's own parameters.
+
+    Returns
+    -------
+    GlmerResult
+        With lme4's two stages run from ``start``: the fit ``glmer(..., start=start)`` gives.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from hlmtutor import glmer
+    >>> from hlmtutor.lmm.glmer_fit import refit
+    >>> rng = np.random.default_rng(3)
+    >>> g = np.repeat(np.arange(25), 12)
+    >>> y = rng.random(300) < 1 / (1 + np.exp(-rng.normal(0, 1, 25)[g]))
+    >>> data = pd.DataFrame({"y": y, "g": g})
+    >>> evaluated = glmer("y ~ 1 + (1 | g)", data, optimizer=None,
+    ...                   start={"theta": [1.0], "fixef": [0.0]})
+    >>> evaluated.optimum.optimizer is None, refit(evaluated).optimum.optimizer
+    (True, 'bobyqa')
+    >>> bool(refit(evaluated).loglik > evaluated.loglik)
+    True
+    """
+    k = result.reterms.n_theta
+    if start is None:
+        params = np.asarray(result.optimum.params, dtype=float)
+        theta = np.maximum(params[:k], result.reterms.lower)
+        start = {"theta": theta, "fixef": np.asarray(result.params, dtype=float)}
+    # a fresh copy of the deviance function: the fit's own keeps its PIRLS starting points
+    dev = replace(result.deviance_function)
+    optimum = _optimize(dev, result.reterms, result.nAGQ, start, "default")
+    for message in optimum.messages:
+        warn(message)
+    return replace(result, deviance_function=dev, optimum=optimum)

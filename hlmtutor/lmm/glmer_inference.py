@@ -148,7 +148,9 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
     its profile by splines, so the two agree to about 1e-3). A lower SD limit is 0 where the
     deviance at SD = 0 is within the cutoff; a correlation limit is -1 or 1 where the deviance
     there is within it. Fits with nAGQ = 0 are not profiled (their deviance does not depend
-    on beta as a free parameter; lme4's ``profile`` fails on them too).
+    on beta as a free parameter; lme4's ``profile`` fails on them too). A fit evaluated at
+    given parameters (``optimizer=None``) is profiled around its refitted optimum
+    (:func:`hlmtutor.lmm.glmer_fit.refit`), as lmer's are.
     """
     if result.nAGQ == 0:
         raise NotImplementedError(
@@ -156,6 +158,12 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
             "parameter of the deviance; lme4's profile() fails on such fits too); refit with "
             "nAGQ=1 or use method='Wald'."
         )
+    if result.optimum.optimizer is None:
+        # a fit evaluated at given parameters (optimizer=None) is profiled around the optimum,
+        # as lmer's are: the profile needs the minimum of the deviance
+        from .glmer_fit import refit
+
+        result = refit(result)
     reterms = result.reterms
     dev = result.deviance_function
     k = reterms.n_theta
