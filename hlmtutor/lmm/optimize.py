@@ -17,11 +17,11 @@ then takes one Newton step on the check's own derivatives (on a singular fit, fo
 off their bound), so that where BOBYQA stopped, which depends on the CPU's last bits, does not
 reach the printed digits.
 
-One entry, :func:`minimize`, runs all of this over a general parameter vector: theta, or theta
+One entry, ``minimize``, runs all of this over a general parameter vector: theta, or theta
 followed by parameters without bounds (beta in glmer's second stage, a residual structure's
-parameters). Which of lme4's steps apply is a :class:`Rules` value (lmer's, glmer's, a start
-only), the BOBYQA run's settings a :class:`BobyqaSettings` value; the singular test looks at the
-theta part only. :func:`optimize_theta` is lmer's call of it.
+parameters). Which of lme4's steps apply is a ``Rules`` value (lmer's, glmer's, a start only),
+the BOBYQA run's settings a ``BobyqaSettings`` value; the singular test looks at the theta part
+only. ``optimize_theta`` is lmer's call of it.
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ class Optimum:
 class BobyqaSettings:
     """NLopt BOBYQA's stopping rules and first trust-region steps for one run.
 
-    The defaults are lme4's ``nloptwrap`` for lmer (:data:`LMER_BOBYQA`); glmer's first stage
-    uses :func:`minqa_settings`, its second stage its own (see :mod:`hlmtutor.lmm.glmer_fit`).
+    The defaults are lme4's ``nloptwrap`` for lmer (``LMER_BOBYQA``); glmer's first stage
+    uses ``minqa_settings``, its second stage its own (see ``hlmtutor.lmm.glmer_fit``).
     """
 
     xtol_abs: float = 1e-8
@@ -628,8 +628,8 @@ def minimize(
     settings : BobyqaSettings
         The BOBYQA run's stopping rules and first steps (default lme4's lmer settings).
     rules : Rules
-        Which checks and polish follow the run (:data:`LMER_RULES`, :data:`GLMER_RULES`,
-        :data:`START_ONLY`).
+        Which checks and polish follow the run (``LMER_RULES``, ``GLMER_RULES``,
+        ``START_ONLY``).
     scales : numpy.ndarray, optional
         Per parameter, the size of its random-effect column (for the extra runs; default 1).
     edges : callable, optional
@@ -638,7 +638,7 @@ def minimize(
         their range).
     check : callable, optional
         ``check(fn, x, lower) -> (singular, converged, messages, gradient, hessian)``, in place
-        of :func:`check_convergence` with ``n_theta``, the rules and ``singular_message``.
+        of ``check_convergence`` with ``n_theta``, the rules and ``singular_message``.
     singular_message : str
         The singular-fit message (pointing to the result class's help).
 
@@ -746,7 +746,7 @@ def optimize_theta(
     method: str | None = "bobyqa",
     scales: np.ndarray | None = None,
 ) -> Optimum:
-    """lmer's optimizer: :func:`minimize` over theta with lme4's lmer settings and rules.
+    """lmer's optimizer: ``minimize`` over theta with lme4's lmer settings and rules.
 
     Parameters
     ----------
