@@ -325,7 +325,9 @@ def _stage1(dev: GlmmDeviance, theta_start: np.ndarray, lower: np.ndarray, rules
         settings=minqa_settings(theta_start), rules=rules,
         singular_message=GLMER_SINGULAR_MESSAGE,
     )  # fmt: skip
-    dev.nagq0(optimum.params)  # the state at the optimum, as lme4's last evaluation leaves it
+    at_optimum = dev.last_state is not None and np.array_equal(dev.last_state.theta, optimum.params)
+    if not at_optimum:  # the state at the optimum, as lme4's last evaluation leaves it
+        dev.nagq0(optimum.params)
     dev.lp0 = dev.last_state.eta
     return optimum
 
