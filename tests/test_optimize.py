@@ -229,3 +229,10 @@ def test_a_glmer_fit_evaluated_at_start_can_be_lrt_compared_and_profiled(glmer_p
     profile = evaluated.confint(method="profile")
     profile_ref = fitted.confint(method="profile")
     np.testing.assert_allclose(profile.to_numpy(), profile_ref.to_numpy(), rtol=1e-4)
+
+
+def test_rules_refuse_unknown_steps():
+    with pytest.raises(ValueError, match="extra_runs must be"):
+        optimize.Rules(extra_runs="always")
+    with pytest.raises(ValueError, match="newton must be"):
+        optimize.Rules(newton="twice")

@@ -155,6 +155,16 @@ class Rules:
     newton: str = "lme4-point"
     derivatives_when_singular: bool = False
 
+    def __post_init__(self):
+        if self.extra_runs not in ("flagged", "failed", "never"):
+            raise ValueError(
+                f"extra_runs must be 'flagged', 'failed' or 'never', not {self.extra_runs!r}."
+            )
+        if self.newton not in ("lme4-point", "gain", "never"):
+            raise ValueError(
+                f"newton must be 'lme4-point', 'gain' or 'never', not {self.newton!r}."
+            )
+
 
 LMER_RULES = Rules()
 GLMER_RULES = Rules(restart_edge=False, boundary_tie=1e-9, extra_runs="never", newton="gain")
