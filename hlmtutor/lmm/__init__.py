@@ -24,7 +24,8 @@ module              produces                                             lme4 / 
 ``family``          GLM families: links, variance, deviance residuals    binomial(), poisson()
 ``glmm``            PIRLS (the GLMM response side on ``PlsSystem``) and  mkGlmerDevfun, PIRLS,
                     the Laplace / AGQ / nAGQ = 0 GLMM criteria           glmResp
-``optimize``        ``Optimum``: BOBYQA with lme4's settings and checks  optimizeLmer, checkConv
+``optimize``        ``minimize`` -> ``Optimum``: BOBYQA over theta (and  optimizeLmer, optimizeGlmer,
+                    beta) with lme4's settings and checks                checkConv
 ``merbase``         ``MerResult``: what every fitted mixed model holds   merMod
 ``result``          ``LmerResult``: the fitted linear model, read-only   mkMerMod
 ``glmer_result``    ``GlmerResult``: the fitted GLMM, read-only          glmerMod

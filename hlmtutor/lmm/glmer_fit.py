@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -12,16 +13,25 @@ from ._warn import warn
 from .family import make_family
 from .fit import CHECK_LEVELS
 from .frame import factor_levels, model_frame
-from .glmer_result import GlmerOptimum, GlmerResult
+from .glmer_result import GlmerResult
 from .glmm import GlmmDeviance
-from .optimize import SINGULAR_MESSAGE, SINGULAR_TOL, _hessian_messages, deriv12, nlopt_bobyqa
+from .optimize import (
+    GLMER_RULES,
+    SINGULAR_MESSAGE,
+    START_ONLY,
+    BobyqaSettings,
+    Optimum,
+    minimize,
+    minqa_settings,
+)
 from .response import argument_name, expression_values, row_values, split_top, take_offsets
 from .terms import build_terms
 
-__all__ = ["glmer"]
+__all__ = ["glmer", "refit"]
 
 SCALE_MESSAGE = "Some predictor variables are on very different scales: consider rescaling"
-GRADIENT_TOL = 2e-3
+# lme4's singular-fit words, pointing to the Python help of the glmer result (R's is no use here)
+GLMER_SINGULAR_MESSAGE = SINGULAR_MESSAGE.replace("LmerResult", "GlmerResult")
 
 
 def _counts(series: pd.Series, what: str) -> np.ndarray:
@@ -155,7 +165,8 @@ def glmer(
         ``{"theta": ..., "fixef": ...}`` or theta alone.
     optimizer : "default" or None
         "default": lme4's two stages (BOBYQA over theta with nAGQ = 0, then over
-        (theta, beta)). None evaluates the model at ``start`` (theta and fixef).
+        (theta, beta)). None evaluates the model at ``start`` (theta and fixef) without
+        optimising; the result's ``optimizer`` is then None.
     checks : {"stop", "warning", "ignore"}
         lme4's identifiability checks.
     subset : pandas.Series, array-like or str, optional
@@ -300,27 +311,42 @@ def _startexpression_values(start, reterms, p):
     return theta, beta
 
 
-def _stage1(dev: GlmmDeviance, theta_start: np.ndarray, lower: np.ndarray):
+def _stage1(dev: GlmmDeviance, theta_start: np.ndarray, lower: np.ndarray, rules) -> Optimum:
     """lme4's first stage: nAGQ = 0 over theta with BOBYQA; leaves lp0 set for stage 2.
 
-    With minqa's bobyqa settings as lme4 calls it (glmerControl's default optCtrl): trust
-    region from ``rhobeg = min(0.95, 0.2 max|theta_start|)`` down to ``rhoend = 1e-6 rhobeg``
-    (NLopt's BOBYQA stops on the step size instead: ``xtol_abs = rhoend``). Stage 1 only
-    finds a start and lp0 for stage 2, which then optimises over all parameters.
+    With minqa's bobyqa settings as lme4 calls it (:func:`~hlmtutor.lmm.optimize.minqa_settings`).
+    For nAGQ >= 1 stage 1 only finds a start and lp0 for stage 2 (``START_ONLY``: the run
+    alone), which then optimises over all parameters; for nAGQ = 0 it is the fit (glmer's
+    checks follow).
     """
     dev.reset(theta_start)
-    rhobeg = min(0.95, 0.2 * float(np.max(np.abs(theta_start))))
-    theta, _, count, code = nlopt_bobyqa(
-        dev.nagq0, theta_start, lower, xtol_abs=1e-6 * rhobeg, ftol_abs=0.0, xtol_rel=0.0,
-        initial_step=np.full(len(theta_start), rhobeg),
+    optimum = minimize(
+        dev.nagq0, theta_start, lower, "bobyqa", n_theta=len(theta_start),
+        settings=minqa_settings(theta_start), rules=rules,
+        singular_message=GLMER_SINGULAR_MESSAGE,
     )  # fmt: skip
-    dev.nagq0(theta)  # the state at the optimum, as lme4's last evaluation leaves it
+    at_optimum = dev.last_state is not None and np.array_equal(dev.last_state.theta, optimum.params)
+    if not at_optimum:  # the state at the optimum, as lme4's last evaluation leaves it
+        dev.nagq0(optimum.params)
     dev.lp0 = dev.last_state.eta
-    return theta, count, code
+    return optimum
 
 
-def _optimize(dev: GlmmDeviance, reterms, nagq: int, start, optimizer) -> GlmerOptimum:
+def _stage2_settings(theta1: np.ndarray, se: np.ndarray) -> BobyqaSettings:
+    """glmer's second-stage BOBYQA: tight stopping rules (``ftol_abs = 1e-10``, ``xtol_rel =
+    1e-9``) and first trust-region steps of 0.05 for theta, which is near stage 1's optimum
+    already (0.05 took fewer evaluations than 0.1 on every model of benchmarks/glmer.py and
+    sim_rates, cbpp), and half a standard error for beta."""
+    steps = np.r_[np.full(len(theta1), 0.05), np.where(se > 0, 0.5 * se, 0.1)]
+    return BobyqaSettings(xtol_abs=0.0, ftol_abs=1e-10, xtol_rel=1e-9, initial_step=tuple(steps))
+
+
+def _optimize(dev: GlmmDeviance, reterms, nagq: int, start, optimizer) -> Optimum:
+    """lme4's two stages through :func:`~hlmtutor.lmm.optimize.minimize`, with glmer's rules
+    (no restart_edge, ``boundary.tol``, checkConv, a Newton step kept on a clear gain); the
+    returned optimum carries the PIRLS state at its parameters."""
     lower_theta = reterms.lower
+    k = len(lower_theta)
     theta0, beta0 = _startexpression_values(start, reterms, dev.p)
     if optimizer not in ("default", None):
         raise ValueError(f"optimizer must be 'default' or None, not {optimizer!r}.")
@@ -330,98 +356,78 @@ def _optimize(dev: GlmmDeviance, reterms, nagq: int, start, optimizer) -> GlmerO
             "'fixef': ...} (theta alone for nAGQ=0)."
         )
     theta_start = reterms.start if (theta0 is None or optimizer is None) else theta0
-    theta1, count, code = _stage1(dev, theta_start, lower_theta)
+    # stage 1 runs for optimizer=None too (unchecked): it sets lp0, where stage 2's PIRLS starts
+    fitted_by_stage1 = nagq == 0 and optimizer is not None
+    stage1 = _stage1(dev, theta_start, lower_theta, GLMER_RULES if fitted_by_stage1 else START_ONLY)
+    fn = dev.nagq0 if nagq == 0 else dev
+    rules = replace(GLMER_RULES, derivatives_when_singular=nagq > 0)
     if optimizer is None:
         params = theta0 if nagq == 0 else np.r_[theta0, beta0]
-        return _finish(dev, params, nagq, lower_theta, theta_start, "none", "evaluated at start", 1)
-    if nagq == 0:
-        return _finish(dev, theta1, 0, lower_theta, theta_start, "bobyqa", code, count)
-    # Stage 2: (theta, beta) jointly, from stage 1's optimum.
-    state = dev.pirls(theta1, None, dev.lp0)
-    beta = state.beta if beta0 is None else beta0
-    se = np.sqrt(np.diag(state.system.unscaled_vcov(state.solution)))
-    params0 = np.r_[theta1, beta]
-    # first trust-region steps: theta is near stage 1's optimum already (0.05 took fewer
-    # evaluations than 0.1 on every model of benchmarks/glmer.py and sim_rates, cbpp)
-    steps = np.r_[np.full(len(theta1), 0.05), np.where(se > 0, 0.5 * se, 0.1)]
-    lower = np.r_[lower_theta, np.full(dev.p, -np.inf)]
-    params, _, more, code2 = nlopt_bobyqa(
-        dev, params0, lower, xtol_abs=0.0, ftol_abs=1e-10, xtol_rel=1e-9, initial_step=steps
-    )
-    return _finish(dev, params, nagq, lower_theta, theta_start, "bobyqa", code2, count + more)
+        lower = np.r_[lower_theta, np.full(len(params) - k, -np.inf)]
+        optimum = minimize(fn, params, lower, None, n_theta=k, rules=rules,
+                           singular_message=GLMER_SINGULAR_MESSAGE)  # fmt: skip
+    elif fitted_by_stage1:
+        optimum = stage1
+    else:  # stage 2: (theta, beta) jointly, from stage 1's optimum
+        theta1 = stage1.params
+        state = dev.pirls(theta1, None, dev.lp0)
+        beta = state.beta if beta0 is None else beta0
+        se = np.sqrt(np.diag(state.system.unscaled_vcov(state.solution)))
+        lower = np.r_[lower_theta, np.full(dev.p, -np.inf)]
+        optimum = minimize(
+            dev, np.r_[theta1, beta], lower, "bobyqa", n_theta=k,
+            settings=_stage2_settings(theta1, se), rules=rules,
+            singular_message=GLMER_SINGULAR_MESSAGE,
+        )  # fmt: skip
+        optimum = replace(optimum, feval=stage1.feval + optimum.feval)
+    fval = fn(optimum.params)  # the PIRLS state at the optimum, kept on the result
+    return replace(optimum, fval=float(fval), state=dev.last_state)
 
 
-def _finish(dev, params, nagq, lower_theta, theta_start, name, code, count) -> GlmerOptimum:
-    """lme4's boundary check and checkConv on the final criterion; a Newton polish first."""
+@single_threaded
+def refit(result: GlmerResult, start=None) -> GlmerResult:
+    """The same model on the same rows, optimised again (lme4's ``refit`` without a new
+    response).
 
-    def fn(x):
-        if nagq == 0:
-            return dev.nagq0(x)
-        return dev(x)
+    Parameters
+    ----------
+    result : GlmerResult
+        A glmer fit, also one evaluated at given parameters (``optimizer=None``).
+    start : dict, optional
+        ``{"theta": ..., "fixef": ...}``; default the fit's own parameters.
 
-    params = np.asarray(params, dtype=float)
-    k = len(lower_theta)
-    lower = np.r_[lower_theta, np.full(len(params) - k, -np.inf)]
-    fval = fn(params)
-    # boundary.tol: a theta within 1e-5 of its bound goes onto it if that is no worse, to
-    # rounding (1e-9 of deviance: at theta = 3e-8 the deviance differs from the bound's by
-    # ~1e-15, which the last bits of the arithmetic, different on another CPU, can flip).
-    for i in np.flatnonzero((params - lower > 0) & (params - lower < 1e-5)):
-        trial = params.copy()
-        trial[i] = lower[i]
-        value = fn(trial)
-        if value <= fval + 1e-9:
-            params, fval = trial, value
-    singular = bool(np.any(params[:k][lower_theta == 0] < SINGULAR_TOL))
-    grad, hess = deriv12(fn, params) if not singular or nagq != 0 else (None, None)
-    if grad is not None and name != "none":
-        # One Newton step on the interior parameters (the finite-difference derivatives
-        # are at hand): kept only when it lowers the criterion by more than 1e-7 (then the
-        # derivatives are taken again at the new point).
-        free = ~((lower == 0) & (params < SINGULAR_TOL))
-        try:
-            step = np.zeros_like(params)
-            step[free] = -np.linalg.solve(hess[np.ix_(free, free)], grad[free])
-            trial = np.maximum(params + step, lower)
-            value = fn(trial)
-            if value < fval - 1e-7:
-                params, fval = trial, value
-                grad, hess = deriv12(fn, params)
-        except np.linalg.LinAlgError:
-            pass
-    messages, converged = [], True
-    if singular:
-        # lme4's words, pointing to the Python help of the glmer result (R's help is no use here)
-        messages.append(SINGULAR_MESSAGE.replace("LmerResult", "GlmerResult"))
-    elif grad is not None:
-        try:
-            scaled = np.linalg.solve(np.linalg.cholesky(hess).T, grad)
-            worst = float(np.max(np.minimum(np.abs(scaled), np.abs(grad))))
-            if worst > GRADIENT_TOL:
-                converged = False
-                messages.append(
-                    f"Model failed to converge with max|grad| = {worst:.6g} (tol = 0.002, "
-                    f"component {int(np.argmax(np.minimum(np.abs(scaled), np.abs(grad)))) + 1})"
-                )
-        except np.linalg.LinAlgError:
-            converged = False
-            messages.append("unable to evaluate scaled gradient")
-        if np.all(np.isfinite(hess)):
-            extra = _hessian_messages(hess)
-            converged = converged and not any(m.startswith("Model failed") for m in extra)
-            messages.extend(extra)
-    fval = fn(params)
-    state = dev.last_state
-    return GlmerOptimum(
-        params=params,
-        fval=float(fval),
-        feval=int(count),
-        optimizer=name,
-        message=code,
-        singular=singular,
-        converged=converged,
-        messages=tuple(messages),
-        gradient=grad,
-        hessian=hess,
-        state=state,
-    )
+    Returns
+    -------
+    GlmerResult
+        With lme4's two stages run from ``start``: the fit ``glmer(..., start=start)`` gives.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from hlmtutor import glmer
+    >>> from hlmtutor.lmm.glmer_fit import refit
+    >>> rng = np.random.default_rng(3)
+    >>> g = np.repeat(np.arange(25), 12)
+    >>> y = rng.random(300) < 1 / (1 + np.exp(-rng.normal(0, 1, 25)[g]))
+    >>> data = pd.DataFrame({"y": y, "g": g})
+    >>> with warnings.catch_warnings():  # not an optimum: lme4's gradient check says so
+    ...     warnings.simplefilter("ignore")
+    ...     evaluated = glmer("y ~ 1 + (1 | g)", data, optimizer=None,
+    ...                       start={"theta": [1.0], "fixef": [0.0]})
+    >>> evaluated.optimum.optimizer is None, refit(evaluated).optimum.optimizer
+    (True, 'bobyqa')
+    >>> bool(refit(evaluated).loglik > evaluated.loglik)
+    True
+    """
+    k = result.reterms.n_theta
+    if start is None:
+        params = np.asarray(result.optimum.params, dtype=float)
+        theta = np.maximum(params[:k], result.reterms.lower)
+        start = {"theta": theta, "fixef": np.asarray(result.params, dtype=float)}
+    # a fresh copy of the deviance function: the fit's own keeps its PIRLS starting points
+    dev = replace(result.deviance_function)
+    optimum = _optimize(dev, result.reterms, result.nAGQ, start, "default")
+    for message in optimum.messages:
+        warn(message)
+    return replace(result, deviance_function=dev, optimum=optimum)

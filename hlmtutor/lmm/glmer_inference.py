@@ -170,7 +170,9 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
     there is within it. A profile still below the cut-off after 30 steps outward, each 1.6 times
     the last (about 1e6 first steps), is unbounded on that side: the limit is -inf or inf and a
     warning names the parameter, as for lmer's profiles. Fits with nAGQ = 0 are not profiled (their deviance does not depend
-    on beta as a free parameter; lme4's ``profile`` fails on them too).
+    on beta as a free parameter; lme4's ``profile`` fails on them too). A fit evaluated at
+    given parameters (``optimizer=None``) is profiled around its refitted optimum
+    (:func:`hlmtutor.lmm.glmer_fit.refit`), as lmer's are.
     """
     if result.nAGQ == 0:
         raise NotImplementedError(
@@ -178,6 +180,12 @@ def profile_confint(result: GlmerResult, level: float = 0.95) -> pd.DataFrame:
             "parameter of the deviance; lme4's profile() fails on such fits too); refit with "
             "nAGQ=1 or use method='Wald'."
         )
+    if result.optimum.optimizer is None:
+        # a fit evaluated at given parameters (optimizer=None) is profiled around the optimum,
+        # as lmer's are: the profile needs the minimum of the deviance
+        from .glmer_fit import refit
+
+        result = refit(result)
     reterms = result.reterms
     dev = result.deviance_function
     k = reterms.n_theta

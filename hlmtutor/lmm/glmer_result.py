@@ -13,6 +13,7 @@ from scipy import stats
 from .family import Family
 from .glmm import GlmmDeviance, PirlsState
 from .merbase import MerResult
+from .optimize import Optimum
 from .terms import ReTerms
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,21 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["GlmerResult", "GlmerOptimum"]
 
 
-@dataclass(frozen=True, eq=False)
-class GlmerOptimum:
-    """Where the optimizer stopped (params = theta, then beta unless nAGQ = 0) and lme4's checks."""
-
-    params: np.ndarray
-    fval: float
-    feval: int
-    optimizer: str
-    message: str
-    singular: bool
-    converged: bool
-    messages: tuple[str, ...]
-    gradient: np.ndarray | None
-    hessian: np.ndarray | None
-    state: PirlsState
+# glmer's optimum is the engine's one Optimum type (params = theta, then beta unless nAGQ = 0;
+# state = the PIRLS state at params); the old name stays for code that imports it.
+GlmerOptimum = Optimum
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +53,7 @@ class GlmerResult(MerResult):
     frame: ModelFrame
     reterms: ReTerms
     deviance_function: GlmmDeviance
-    optimum: GlmerOptimum
+    optimum: Optimum
     row_index: pd.Index
     fit_messages: tuple[str, ...] = ()
     weights_name: str | None = None  # what lme4's summary prints as "Weights:"

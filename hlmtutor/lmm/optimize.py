@@ -16,17 +16,37 @@ is lower by more than ``POLISH_GAIN``; elsewhere lme4's point stands. A well-det
 then takes one Newton step on the check's own derivatives (on a singular fit, for the parameters
 off their bound), so that where BOBYQA stopped, which depends on the CPU's last bits, does not
 reach the printed digits.
+
+One entry, ``minimize``, runs all of this over a general parameter vector: theta, or theta
+followed by parameters without bounds (beta in glmer's second stage, a residual structure's
+parameters). Which of lme4's steps apply is a ``Rules`` value (lmer's, glmer's, a start only),
+the BOBYQA run's settings a ``BobyqaSettings`` value; the singular test looks at the theta part
+only. ``optimize_theta`` is lmer's call of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize as sopt
 
-__all__ = ["Optimum", "OPTIMIZERS", "optimize_theta", "deriv12", "check_convergence"]
+__all__ = [
+    "Optimum",
+    "OPTIMIZERS",
+    "BobyqaSettings",
+    "Rules",
+    "LMER_BOBYQA",
+    "LMER_RULES",
+    "GLMER_RULES",
+    "START_ONLY",
+    "minimize",
+    "minqa_settings",
+    "optimize_theta",
+    "deriv12",
+    "check_convergence",
+]
 
 OPTIMIZERS = ("bobyqa", "nelder-mead", "powell", "lbfgsb")
 GRADIENT_TOL = 2e-3  # check.conv.grad
@@ -36,20 +56,120 @@ BOUNDARY_TOL = 1e-5  # boundary.tol
 SINGULAR_MESSAGE = "boundary (singular) fit: see help(hlmtutor.LmerResult.is_singular)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Optimum:
-    """Where the optimizer stopped, and what lme4's checks say of it."""
+    """Where the optimizer stopped, and what lme4's checks say of it.
 
-    theta: np.ndarray
+    ``params`` is the whole parameter vector (theta, then any unbounded parameters: beta for
+    glmer's second stage, a residual structure's parameters); ``theta`` its first ``n_theta``
+    elements (all of it when ``n_theta`` is None). ``optimizer`` is None for a model evaluated
+    at given parameters (``optimizer=None``). ``state`` is what the criterion left at the
+    optimum when the caller keeps it (glmer: the PIRLS state); ``gradient`` and ``hessian``
+    are checkConv's finite differences over ``params`` (None where lme4 skips them).
+    """
+
+    params: np.ndarray
     fval: float
     feval: int
-    optimizer: str | None  # None: evaluated at the given theta, nothing optimised
+    optimizer: str | None  # None: evaluated at the given parameters, nothing optimised
     message: str
     singular: bool
     converged: bool
     messages: tuple[str, ...]  # lme4's convergence warnings (and the singular-fit message)
     gradient: np.ndarray | None
     hessian: np.ndarray | None
+    n_theta: int | None = None
+    state: object = field(default=None, repr=False)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """The theta part of ``params``."""
+        return self.params if self.n_theta is None else self.params[: self.n_theta]
+
+
+@dataclass(frozen=True)
+class BobyqaSettings:
+    """NLopt BOBYQA's stopping rules and first trust-region steps for one run.
+
+    The defaults are lme4's ``nloptwrap`` for lmer (``LMER_BOBYQA``); glmer's first stage
+    uses ``minqa_settings``, its second stage its own (see ``hlmtutor.lmm.glmer_fit``).
+    """
+
+    xtol_abs: float = 1e-8
+    ftol_abs: float = 1e-8
+    xtol_rel: float = 1e-4
+    maxeval: int = 100000
+    initial_step: tuple[float, ...] | None = None
+
+
+LMER_BOBYQA = BobyqaSettings()
+
+
+def minqa_settings(start: np.ndarray) -> BobyqaSettings:
+    """minqa's bobyqa as glmer's first stage calls it, on NLopt's BOBYQA.
+
+    glmerControl's default: trust region from ``rhobeg = min(0.95, 0.2 max|start|)`` down to
+    ``rhoend = 1e-6 rhobeg``; NLopt stops on the step size instead (``xtol_abs = rhoend``).
+    """
+    rhobeg = min(0.95, 0.2 * float(np.max(np.abs(start))))
+    return BobyqaSettings(
+        xtol_abs=1e-6 * rhobeg,
+        ftol_abs=0.0,
+        xtol_rel=0.0,
+        initial_step=tuple(np.full(len(start), rhobeg)),
+    )
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which of lme4's steps follow the optimizer's run, and the engine's polish.
+
+    Attributes
+    ----------
+    checks : bool
+        False: the run alone (glmer's first stage, which only finds a start for the second).
+    restart_edge : bool
+        lme4's ``restart_edge`` (lmer: yes; glmer: lme4 does not).
+    boundary_tie : float
+        ``check.boundary`` puts a parameter within 1e-5 of its bound on it when the criterion
+        there is below the current one plus this (glmer: 1e-9, so the last bits of the
+        arithmetic, which differ between CPUs, cannot flip it at theta ~ 1e-8).
+    extra_runs : {"flagged", "failed", "never"}
+        The runs in scaled coordinates: where lme4's run may have stopped short (lmer, see
+        ``_needs_extra_runs``), only when checkConv fails (a fit with a residual structure, whose
+        evaluations cost an O(n) whitening), or never (glmer).
+    newton : {"lme4-point", "gain", "never"}
+        "lme4-point": one Newton step on checkConv's derivatives kept unless it raises the
+        criterion beyond rounding, checks reported at BOBYQA's point (lmer); "gain": one step on
+        the parameters off their bound kept only when it lowers the criterion by more than
+        ``NEWTON_GAIN``, checks redone there (glmer); "never".
+    derivatives_when_singular : bool
+        checkConv's derivatives on a singular fit too (no gradient test then): glmer's second
+        stage, whose Hessian over (theta, beta) gives the fixed effects' covariance.
+    """
+
+    checks: bool = True
+    restart_edge: bool = True
+    boundary_tie: float = 0.0
+    extra_runs: str = "flagged"
+    newton: str = "lme4-point"
+    derivatives_when_singular: bool = False
+
+    def __post_init__(self):
+        if self.extra_runs not in ("flagged", "failed", "never"):
+            raise ValueError(
+                f"extra_runs must be 'flagged', 'failed' or 'never', not {self.extra_runs!r}."
+            )
+        if self.newton not in ("lme4-point", "gain", "never"):
+            raise ValueError(
+                f"newton must be 'lme4-point', 'gain' or 'never', not {self.newton!r}."
+            )
+
+
+LMER_RULES = Rules()
+GLMER_RULES = Rules(restart_edge=False, boundary_tie=1e-9, extra_runs="never", newton="gain")
+START_ONLY = Rules(checks=False)
+NEWTON_GAIN = 1e-7  # glmer's Newton step is kept only when it lowers the deviance by more
 
 
 def nlopt_bobyqa(
@@ -105,8 +225,14 @@ def nlopt_bobyqa(
     return x, float(value), best["n"], code
 
 
-def _bobyqa(fn: Callable, start: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, int, str]:
-    x, _, count, message = nlopt_bobyqa(fn, start, lower)
+def _bobyqa(
+    fn: Callable, start: np.ndarray, lower: np.ndarray, settings: BobyqaSettings = LMER_BOBYQA
+) -> tuple[np.ndarray, int, str]:
+    step = None if settings.initial_step is None else np.asarray(settings.initial_step)
+    x, _, count, message = nlopt_bobyqa(
+        fn, start, lower, xtol_abs=settings.xtol_abs, ftol_abs=settings.ftol_abs,
+        xtol_rel=settings.xtol_rel, maxeval=settings.maxeval, initial_step=step,
+    )  # fmt: skip
     return x, count, message
 
 
@@ -133,9 +259,9 @@ def _scipy(fn: Callable, start: np.ndarray, lower: np.ndarray, method: str):
     return x, int(result.nfev), str(result.message)
 
 
-def _run(fn, start, lower, method):
+def _run(fn, start, lower, method, settings: BobyqaSettings = LMER_BOBYQA):
     if method == "bobyqa":
-        return _bobyqa(fn, start, lower)
+        return _bobyqa(fn, start, lower, settings)
     return _scipy(fn, start, lower, method)
 
 
@@ -189,16 +315,19 @@ def _hessian_messages(hess: np.ndarray) -> list[str]:
     return messages
 
 
-def check_convergence(fn: Callable, theta: np.ndarray, lower: np.ndarray):
-    """lme4's ``checkConv``: (singular, converged, messages, gradient, hessian)."""
-    singular = bool(np.any(theta[lower == 0] < SINGULAR_TOL))
-    if singular:
-        return True, True, [SINGULAR_MESSAGE], None, None
-    grad, hess = deriv12(fn, theta)
+def _singular(x: np.ndarray, lower: np.ndarray, n_theta: int | None) -> bool:
+    """lme4's singular test, on the theta part only: a theta with bound 0 below 1e-4."""
+    k = len(x) if n_theta is None else n_theta
+    return bool(np.any(x[:k][lower[:k] == 0] < SINGULAR_TOL))
+
+
+def _gradient_hessian_messages(grad: np.ndarray, hess: np.ndarray) -> tuple[bool, list[str]]:
+    """checkConv's gradient test (the gradient scaled by the Hessian's Cholesky factor) and
+    ``checkHess``, in lme4's words: (converged, messages)."""
+    if not np.all(np.isfinite(grad)):
+        return False, ["Gradient contains NAs"]
     messages = []
     converged = True
-    if not np.all(np.isfinite(grad)):
-        return False, False, ["Gradient contains NAs"], grad, hess
     try:
         scaled = np.linalg.solve(np.linalg.cholesky(hess).T, grad)  # solve(chol(H), g)
         worst = float(np.max(np.minimum(np.abs(scaled), np.abs(grad))))
@@ -217,6 +346,33 @@ def check_convergence(fn: Callable, theta: np.ndarray, lower: np.ndarray):
         if any(m.startswith("Model failed") for m in hess_messages):
             converged = False
         messages.extend(hess_messages)
+    return converged, messages
+
+
+def check_convergence(
+    fn: Callable,
+    theta: np.ndarray,
+    lower: np.ndarray,
+    n_theta: int | None = None,
+    *,
+    derivatives_when_singular: bool = False,
+    singular_message: str = SINGULAR_MESSAGE,
+):
+    """lme4's ``checkConv``: (singular, converged, messages, gradient, hessian).
+
+    ``theta`` is the whole parameter vector; its first ``n_theta`` elements (all when None)
+    are theta, and only they decide singularity. A singular fit skips the gradient and
+    Hessian tests (its derivatives are still returned when ``derivatives_when_singular``).
+    """
+    theta = np.asarray(theta, dtype=float)
+    lower = np.asarray(lower, dtype=float)
+    if _singular(theta, lower, n_theta):
+        if derivatives_when_singular:
+            grad, hess = deriv12(fn, theta)
+            return True, True, [singular_message], grad, hess
+        return True, True, [singular_message], None, None
+    grad, hess = deriv12(fn, theta)
+    converged, messages = _gradient_hessian_messages(grad, hess)
     return False, converged, messages, grad, hess
 
 
@@ -234,19 +390,18 @@ def _restart_edge(fn, theta, lower):
     return False
 
 
-def _check_boundary(fn, theta, fval, lower):
-    """lme4's ``check.boundary``: parameters within 1e-5 of a bound go on it if that is better."""
+def _check_boundary(fn, theta, fval, lower, tie: float = 0.0):
+    """lme4's ``check.boundary``: each parameter within 1e-5 of a bound goes on it, in turn,
+    when the criterion there is below the current one plus ``tie``."""
     diff = theta - lower
     near = np.flatnonzero((diff > 0) & (diff < BOUNDARY_TOL))
-    if not len(near):
-        return theta, fval
-    best = theta.copy()
     for i in near:
-        trial = best.copy()
+        trial = theta.copy()
         trial[i] = lower[i]
-        if fn(trial) < fval:
-            best[i] = lower[i]
-    return best, fn(best)
+        value = fn(trial)
+        if value < fval + tie:
+            theta, fval = trial, value
+    return theta, fval
 
 
 STUCK_STEP, STUCK_DROP = 1e-3, 1e-6
@@ -422,54 +577,151 @@ def _newton_off_bound(fn, theta, fval, lower):
     return point, value, evaluations
 
 
-def optimize_theta(
+def _newton_gain(fn, x, fval, lower, checks, check) -> tuple[np.ndarray, float, tuple, int]:
+    """glmer's polish: one Newton step on checkConv's derivatives for the parameters off their
+    bound (a theta with bound 0 below 1e-4 stays), kept only when it lowers the criterion by
+    more than ``NEWTON_GAIN``; the checks are then redone at the new point. Returns (x, its
+    criterion, the checks, evaluations)."""
+    grad, hess = checks[3], checks[4]
+    if grad is None or hess is None:
+        return x, fval, checks, 0
+    free = ~((lower == 0) & (x < SINGULAR_TOL))
+    try:
+        step = np.zeros_like(x)
+        step[free] = -np.linalg.solve(hess[np.ix_(free, free)], grad[free])
+    except np.linalg.LinAlgError:
+        return x, fval, checks, 0
+    if not np.all(np.isfinite(step)):
+        return x, fval, checks, 0
+    trial = np.maximum(x + step, lower)
+    value = fn(trial)
+    if value < fval - NEWTON_GAIN:
+        return trial, value, check(fn, trial, lower), 1
+    return x, fval, checks, 1
+
+
+def _wants_extra_runs(rules: Rules, checks, stuck: list[int], scales: np.ndarray) -> bool:
+    if rules.extra_runs == "flagged":
+        return _needs_extra_runs(checks, stuck, scales)
+    if rules.extra_runs == "failed":
+        return not checks[1]
+    return False
+
+
+def minimize(
     fn: Callable[[np.ndarray], float],
     start: np.ndarray,
     lower: np.ndarray,
-    method: str = "bobyqa",
+    method: str | None = "bobyqa",
+    *,
+    n_theta: int | None = None,
+    settings: BobyqaSettings = LMER_BOBYQA,
+    rules: Rules = LMER_RULES,
     scales: np.ndarray | None = None,
+    edges: Callable | None = None,
+    check: Callable | None = None,
+    singular_message: str = SINGULAR_MESSAGE,
 ) -> Optimum:
-    """Minimise ``fn`` from ``start`` with lme4's restart and checks.
+    """Minimise ``fn`` over a general parameter vector with lme4's restart and checks.
 
     Parameters
     ----------
     fn : callable
-        The profiled criterion of theta (inf where undefined).
+        The criterion of the parameter vector (inf where undefined).
     start, lower : numpy.ndarray
-        Start (lme4: 1 on the diagonals, 0 elsewhere) and lower bounds (0 / -inf).
+        Start and lower bounds: theta's (0 on the diagonals of the relative covariance
+        factors, -inf elsewhere), then -inf for the other parameters.
     method : {"bobyqa", "nelder-mead", "powell", "lbfgsb"} or None
-        None evaluates the model at ``start`` without optimising.
+        None evaluates the model at ``start`` (and checks it) without optimising.
+    n_theta : int, optional
+        How many leading parameters are theta (default all): only they decide singularity.
+    settings : BobyqaSettings
+        The BOBYQA run's stopping rules and first steps (default lme4's lmer settings).
+    rules : Rules
+        Which checks and polish follow the run (``LMER_RULES``, ``GLMER_RULES``,
+        ``START_ONLY``).
     scales : numpy.ndarray, optional
-        Per theta element, the size of its row's random-effect column (for the restart).
+        Per parameter, the size of its random-effect column (for the extra runs; default 1).
+    edges : callable, optional
+        ``edges(fn, x, fval, lower, method) -> (x, fval, evaluations)``, a further boundary
+        step after lme4's ``check.boundary`` (a residual structure's parameters at the edge of
+        their range).
+    check : callable, optional
+        ``check(fn, x, lower) -> (singular, converged, messages, gradient, hessian)``, in place
+        of ``check_convergence`` with ``n_theta``, the rules and ``singular_message``.
+    singular_message : str
+        The singular-fit message (pointing to the result class's help).
+
+    Returns
+    -------
+    Optimum
+
+    Notes
+    -----
+    lme4's ``optimizeLmer`` (and ``optimizeGlmer``'s stages) then ``checkConv``: the run, then
+    per ``rules`` lme4's ``restart_edge`` and ``check.boundary``, the singular test (a theta
+    with bound 0 below 1e-4), the gradient test ``max(min(|H^{-T/2} g|, |g|)) < 0.002`` on the
+    central-difference derivatives (step 1e-4) and the Hessian's eigenvalue tests, and the
+    engine's extra runs and Newton polish (see the module's docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hlmtutor.lmm.optimize import minimize
+    >>> fit = minimize(lambda x: (x[0] + 1) ** 2 + (x[1] - 2) ** 2, np.array([1.0, 0.0]),
+    ...                np.array([0.0, -np.inf]), n_theta=1)
+    >>> fit.singular, [round(float(v), 6) for v in fit.params]
+    (True, [0.0, 2.0])
     """
-    if scales is None:
-        scales = np.ones(len(start))
-    if method is None:  # no optimisation: the model at start
-        theta = np.asarray(start, dtype=float)
-        singular, converged, messages, grad, hess = check_convergence(fn, theta, lower)
-        return Optimum(theta, float(fn(theta)), 1, None, "evaluated at start", singular,
-                       converged, tuple(messages), grad, hess)  # fmt: skip
+    start = np.asarray(start, dtype=float)
+    lower = np.asarray(lower, dtype=float)
+    scales = np.ones(len(start)) if scales is None else np.asarray(scales, dtype=float)
+    if check is None:
+
+        def check(f, x, lo):
+            return check_convergence(
+                f, x, lo, n_theta, singular_message=singular_message,
+                derivatives_when_singular=rules.derivatives_when_singular,
+            )  # fmt: skip
+
+    if method is None:  # no optimisation: the model at start, checked there
+        singular, converged, messages, grad, hess = check(fn, start, lower)
+        return Optimum(start, float(fn(start)), 1, None, "evaluated at start", singular,
+                       converged, tuple(messages), grad, hess, n_theta)  # fmt: skip
     if method not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {method!r}.")
-    theta, feval, message = _run(fn, start, lower, method)
-    if _restart_edge(fn, theta, lower):
-        theta, more, message = _run(fn, theta, lower, method)
+    x, feval, message = _run(fn, start, lower, method, settings)
+    if not rules.checks:  # a start for a later stage: the run alone (and fn last at x)
+        return Optimum(x, float(fn(x)), feval, method, message, False, True, (), None, None,
+                       n_theta)  # fmt: skip
+    if rules.restart_edge and _restart_edge(fn, x, lower):
+        x, more, message = _run(fn, x, lower, method, settings)
         feval += more
-    theta, fval = _check_boundary(fn, theta, fn(theta), lower)
-    checks = check_convergence(fn, theta, lower)
-    stuck = _stuck_on_bound(fn, theta, fval, lower)
-    if _needs_extra_runs(checks, stuck, scales):
-        theta, fval, more = _polish(fn, theta, fval, lower, method, scales, start)
+    x, fval = _check_boundary(fn, x, fn(x), lower, rules.boundary_tie)
+    if edges is not None:
+        x, fval, more = edges(fn, x, fval, lower, method)
         feval += more
-        checks = check_convergence(fn, theta, lower)
-        stuck = _stuck_on_bound(fn, theta, fval, lower)
-    else:
-        theta, fval, more = _newton_polish(fn, theta, fval, lower, checks)
+    checks = check(fn, x, lower)
+    flagged = rules.extra_runs == "flagged"
+    stuck = _stuck_on_bound(fn, x, fval, lower) if flagged else []
+    extra = _wants_extra_runs(rules, checks, stuck, scales)
+    if extra:
+        x, fval, more = _polish(fn, x, fval, lower, method, scales, start)
         feval += more
-    if checks[0] and not stuck:  # singular: the same, for the parameters off their bound
-        theta, fval, more = _newton_off_bound(fn, theta, fval, lower)
+        checks = check(fn, x, lower)
+        stuck = _stuck_on_bound(fn, x, fval, lower) if flagged else []
+    if rules.newton == "lme4-point":
+        if not extra:
+            x, fval, more = _newton_polish(fn, x, fval, lower, checks)
+            feval += more
+        if checks[0] and not stuck:  # singular: the same, for the parameters off their bound
+            x, fval, more = _newton_off_bound(fn, x, fval, lower)
+            feval += more
+    elif rules.newton == "gain":
+        x, fval, checks, more = _newton_gain(fn, x, fval, lower, checks, check)
         feval += more
     singular, converged, messages, grad, hess = checks
+    messages = list(messages)
     if stuck:
         converged = False
         messages = [
@@ -483,7 +735,7 @@ def optimize_theta(
         converged = False
         messages = [f"the criterion is not finite at the optimum ({message})", *messages]
     return Optimum(
-        theta=theta,
+        params=x,
         fval=float(fval),
         feval=feval,
         optimizer=method,
@@ -493,4 +745,32 @@ def optimize_theta(
         messages=tuple(messages),
         gradient=grad,
         hessian=hess,
+        n_theta=n_theta,
     )
+
+
+def optimize_theta(
+    fn: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    lower: np.ndarray,
+    method: str | None = "bobyqa",
+    scales: np.ndarray | None = None,
+) -> Optimum:
+    """lmer's optimizer: ``minimize`` over theta with lme4's lmer settings and rules.
+
+    Parameters
+    ----------
+    fn : callable
+        The profiled criterion of theta (inf where undefined).
+    start, lower : numpy.ndarray
+        Start (lme4: 1 on the diagonals, 0 elsewhere) and lower bounds (0 / -inf).
+    method : {"bobyqa", "nelder-mead", "powell", "lbfgsb"} or None
+        None evaluates the model at ``start`` without optimising.
+    scales : numpy.ndarray, optional
+        Per theta element, the size of its row's random-effect column (for the restart).
+
+    Returns
+    -------
+    Optimum
+    """
+    return minimize(fn, start, lower, method, scales=scales)

@@ -25,15 +25,7 @@ from .deviance import LOG_2PI, Deviance
 from .fit import _identifiability
 from .frame import ModelFrame, level_label, model_frame
 from .inference import VarparCovariance
-from .optimize import (
-    OPTIMIZERS,
-    Optimum,
-    _check_boundary,
-    _polish,
-    _restart_edge,
-    _run,
-    check_convergence,
-)
+from .optimize import OPTIMIZERS, Optimum, Rules, _run, check_convergence, minimize
 from .pls import pls_of_columns, scaling_of
 from .residual import ResidualModel, build_residual_model, structure_columns
 from .result import LmerResult
@@ -135,7 +127,7 @@ def _checks(fn, x: np.ndarray, lower: np.ndarray, names: tuple[str, ...]):
     k = len(x) - len(names)
     edge = [k + j for j in range(len(names)) if abs(x[k + j]) > EDGE]
     if not edge:
-        return check_convergence(fn, x, lower)
+        return check_convergence(fn, x, lower, k)
     free = np.array([i for i in range(len(x)) if i not in edge], dtype=int)
 
     def restricted(values):
@@ -143,7 +135,8 @@ def _checks(fn, x: np.ndarray, lower: np.ndarray, names: tuple[str, ...]):
         full[free] = values
         return fn(full)
 
-    singular, converged, messages, _, _ = check_convergence(restricted, x[free], lower[free])
+    # the edge parameters are the structure's: theta stays the first k of the free ones
+    singular, converged, messages, _, _ = check_convergence(restricted, x[free], lower[free], k)
     messages = [
         "boundary fit: the residual structure's "
         f"{', '.join(names[i - k] for i in edge)} sits at the edge of its range (phi near 0 or "
@@ -178,40 +171,29 @@ def _structure_edges(fn, x, fval, lower, method, n_structure):
     return x, fval, evaluations
 
 
+# lmer's rules, with the extra runs in scaled coordinates only when checkConv fails (a fit with
+# a structure costs an O(n) whitening per evaluation) and no Newton polish.
+STRUCTURED_RULES = Rules(extra_runs="failed", newton="never")
+
+
 def _optimize(
     fn, start: np.ndarray, lower: np.ndarray, method: str, scales, names: tuple[str, ...]
 ) -> Optimum:
-    """lme4's run, edge restart, boundary check and convergence check; the engine's extra runs
-    in scaled coordinates (``optimize._polish``) only when the checks fail, as a fit with a
-    structure costs an O(n) whitening per evaluation."""
-    theta, feval, message = _run(fn, start, lower, method)
-    if _restart_edge(fn, theta, lower):
-        theta, more, message = _run(fn, theta, lower, method)
-        feval += more
-    theta, fval = _check_boundary(fn, theta, fn(theta), lower)
-    theta, fval, more = _structure_edges(fn, theta, fval, lower, method, len(names))
-    feval += more
-    checks = _checks(fn, theta, lower, names)
-    if not checks[1]:
-        theta, fval, more = _polish(fn, theta, fval, lower, method, scales, start)
-        feval += more
-        checks = _checks(fn, theta, lower, names)
-    singular, converged, messages, grad, hess = checks
-    if not np.isfinite(fval):
-        converged = False
-        messages = [f"the criterion is not finite at the optimum ({message})", *messages]
-    return Optimum(
-        theta=theta,
-        fval=float(fval),
-        feval=feval,
-        optimizer=method,
-        message=message,
-        singular=singular,
-        converged=converged,
-        messages=tuple(messages),
-        gradient=grad,
-        hessian=hess,
-    )
+    """The shared optimizer (:func:`~hlmtutor.lmm.optimize.minimize`) with the structure's
+    parameters after theta: lme4's run, edge restart and boundary check, then the structure's
+    edges, and checkConv on the parameters not at the edge of their range."""
+
+    def check(f, x, lo):
+        return _checks(f, x, lo, names)
+
+    def edges(f, x, fval, lo, m):
+        return _structure_edges(f, x, fval, lo, m, len(names))
+
+    optimum = minimize(
+        fn, start, lower, method, n_theta=len(start) - len(names), rules=STRUCTURED_RULES,
+        scales=scales, edges=edges, check=check,
+    )  # fmt: skip
+    return optimum
 
 
 def _fit(
@@ -228,12 +210,12 @@ def _fit(
     lower = np.r_[reterms.lower, np.full(model.n_params, -np.inf)]
     scales = np.r_[reterms.theta_scales(), np.ones(model.n_params)]
     optimum = _optimize(fn, start, lower, optimizer, scales, model.names)
-    params = optimum.theta[k:].copy()
+    params = optimum.params[k:].copy()
     found = deviance_at(params)
     if found is None:  # pragma: no cover - the optimizer never returns an infinite point
         raise RuntimeError("the residual structure is singular at the optimum")
     deviance, logdet = found
-    theta_optimum = replace(optimum, theta=optimum.theta[:k].copy())
+    theta_optimum = replace(optimum, params=optimum.params[:k].copy())
     return StructuredLmerResult(
         formula=formula,
         REML=reml,
