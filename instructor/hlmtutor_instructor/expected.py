@@ -12,7 +12,7 @@ tied to the assignments' data beyond its defaults.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -25,6 +25,7 @@ from hlmtutor.course.checks import (
     PREDICTOR,
     STATISTICS,
     Tolerance,
+    require_columns,
 )
 
 from . import _fits
@@ -59,20 +60,6 @@ FIXEF_TOLERANCE = {
 
 # ---------------------------------------------------------------------------------------------
 # Input checks
-
-
-def require_columns(data: pd.DataFrame, columns: Iterable[str]) -> None:
-    """Raise a clear error when ``data`` is not a DataFrame or lacks one of ``columns``."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(
-            f"data must be a pandas DataFrame (your assignment data); got {type(data).__name__}"
-        )
-    missing = [column for column in columns if column not in data.columns]
-    if missing:
-        raise KeyError(
-            f"data has no column {', '.join(map(repr, missing))}; its columns are "
-            f"{', '.join(map(repr, data.columns))}"
-        )
 
 
 def require_statistic(statistic: str) -> None:
