@@ -106,14 +106,10 @@ _Alternatives = list[tuple[str, float]]
 _AlternativesFn = Callable[[float], _Alternatives]
 
 
-def _no_alternatives(value: float) -> _Alternatives:
-    return []
-
-
 def _within(
     right: float,
     tolerance: Tolerance,
-    alternatives: _AlternativesFn = _no_alternatives,
+    alternatives: _AlternativesFn,
     hint_tolerance: Tolerance | None = None,
 ) -> Judge:
     """The grader's judge of a number: within ``tolerance`` of ``right``, or the hint of the
@@ -191,10 +187,10 @@ def check_icc(
     tau, sigma2 = _x.null_variances(data, outcome, cluster)
     right = tau / (tau + sigma2)
 
-    def alternatives(value: float) -> _Alternatives:
+    def alternatives(answer: float) -> _Alternatives:
         ml_tau, ml_sigma2 = _x.null_variances(data, outcome, cluster, reml=False)
         # The answer itself when it lies outside [0, 1], so the 'between 0 and 1' hint matches.
-        out_of_unit = value if not 0 <= value <= 1 else math.nan
+        out_of_unit = answer if not 0 <= answer <= 1 else math.nan
         return [
             ("an ICC is a share of variance, between 0 and 1.", out_of_unit),
             (
@@ -278,13 +274,11 @@ def check_fixef(
     >>> result.correct
     False
     """
-    _x.require_statistic(statistic)
-    model = _x.fit_model(formula, data, center=center, cluster=cluster)
+    model = _x.fixef_fit(data, formula, term, statistic, center=center, cluster=cluster)
     table = model.fixef
-    _x.require_term(table, term, formula)
     right = float(table.loc[term, statistic])
 
-    def alternatives(value: float) -> _Alternatives:
+    def alternatives(answer: float) -> _Alternatives:
         others = [
             (
                 f"that is the value of the term {other!r}; read the row {term!r}.",
@@ -327,10 +321,10 @@ def _fixef_alternatives(
             ),
         ]
     hints = [("check the sign.", -right)] if statistic in ("Estimate", "t value") else []
-    ml = _x.fit_model(formula, data, center=center, cluster=cluster, reml=False).fixef
-    hints.append(
-        ("fit the model by REML (lmer's default), not ML.", float(ml.loc[term, statistic]))
+    ml = _x.expected_fixef(
+        data, formula, term, statistic, center=center, cluster=cluster, reml=False
     )
+    hints.append(("fit the model by REML (lmer's default), not ML.", ml))
     return hints
 
 
@@ -381,20 +375,20 @@ def check_variance(
     >>> check_variance(None, data, "math_score ~ 1 + (1 | classroom_id)", "Residual").message
     'No answer yet: put your value in place of None (or ...).'
     """
-    variances = _x.variance_components(_x.fit_model(formula, data, center=center, cluster=cluster))
-    _x.require_component(variances, component, formula)
+    variances = _x.model_variances(data, formula, component, center=center, cluster=cluster)
     right = variances[component]
 
-    def alternatives(value: float) -> _Alternatives:
-        ml_fit = _x.fit_model(formula, data, center=center, cluster=cluster, reml=False)
-        ml = _x.variance_components(ml_fit)
+    def alternatives(answer: float) -> _Alternatives:
+        ml = _x.expected_variance(
+            data, formula, component, center=center, cluster=cluster, reml=False
+        )
         return [
             (
                 "that is a standard deviation; the task asks for a variance (its square).",
                 math.sqrt(right),
             ),
             ("that is the square of the variance; the variance itself is asked for.", right**2),
-            ("fit the model by REML (lmer's default), not ML.", ml[component]),
+            ("fit the model by REML (lmer's default), not ML.", ml),
         ] + [
             (f"that is the variance of {other!r}; the task asks for {component!r}.", value)
             for other, value in variances.items()
@@ -459,7 +453,7 @@ def check_statistic(
     values = rows[column]
     right = _x.statistic_of(values, statistic)
 
-    def alternatives(value: float) -> _Alternatives:
+    def alternatives(answer: float) -> _Alternatives:
         found: _Alternatives = []
         if statistic == "sd":
             found += [
