@@ -13,9 +13,9 @@ instructor did not seal) the check says so and checks the answer's form only. Th
 from the instructor's grader, which judges each answer with the exact tolerance on its own copy
 of the data, and names the slip an answer matches in the instructor's feedback.
 
-Each check is one :class:`Question` (its name, the hint a wrong answer gets, its form; built by
-``icc_question``, ``fixef_question``, ...) put to a judge by :func:`judge_answer`: here the judge
-opens the seal (:func:`open_seal`); the grader's checks (``hlmtutor_instructor.checks``) ask the
+Each check is one ``Question`` (its name, the hint a wrong answer gets, its form; built by
+``icc_question``, ``fixef_question``, ...) put to a judge by ``judge_answer``: here the judge
+opens the seal (``open_seal``); the grader's checks (``hlmtutor_instructor.checks``) ask the
 same questions of a judge that computes the right value. So the two sides cannot drift apart on
 what a quantity is called, what form an answer must have and what a verdict says.
 """

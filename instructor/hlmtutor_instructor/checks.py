@@ -17,7 +17,7 @@ The model checks recompute the centered predictors (``ses_cm``, ``ses_cwc``, ``s
 default; see :func:`~hlmtutor_instructor.expected.centered_predictors`) before fitting a model, so a
 model checked with a wrongly centered column in ``data`` is still judged against the right one.
 
-Each check asks the student's check's question (:func:`hlmtutor.course.checks.icc_question`, ...:
+Each check asks the student's check's question (``hlmtutor.course.checks.icc_question``, ...:
 the quantity's name, the answer's form, the general hint) of its own judge, which compares the
 answer with the right value; the student's check asks the same question of the notebook's seal.
 """
