@@ -141,24 +141,22 @@ def test_usage_errors_exit_2(capsys):
     assert "--students" in capsys.readouterr().err
 
 
-def test_help_as_module_and_console_script():
+@pytest.mark.parametrize(
+    ("command", "fragments"),
+    [
+        ("assignment", ("--roster", "--overwrite", "student_id", "answer_key.csv")),
+        ("grade", ("--roster", "--timeout", "scores.csv", "feedback", "parameters")),
+    ],
+)
+def test_help_as_module_and_console_script(command, fragments):
     done = subprocess.run(
-        [sys.executable, "-m", "hlmtutor", "assignment", "--help"],
+        [sys.executable, "-m", "hlmtutor", command, "--help"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0
-    for fragment in ("--roster", "--overwrite", "student_id", "answer_key.csv"):
-        assert fragment in done.stdout
-    done = subprocess.run(
-        [sys.executable, "-m", "hlmtutor", "grade", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0
-    for fragment in ("--roster", "--timeout", "scores.csv", "feedback", "parameters"):
+    for fragment in fragments:
         assert fragment in done.stdout
     script = Path(sys.executable).parent / "hlmtutor"
     if not script.exists():

@@ -27,10 +27,7 @@ if (!dir.exists(out_dir)) stop("run from the repository root")
 options(width = 80)  # R's default console width: the printed text depends on it
 rout <- file.path(out_dir, "glmm.Rout")
 cat("", file = rout)
-section <- function(name, expr) {
-  printed <- capture.output(expr)
-  cat(paste0("#### ", name), printed, "", file = rout, sep = "\n", append = TRUE)
-}
+source("book/data/_helpers.R")  # section
 write17 <- function(df, file) {
   for (j in seq_along(df)) {
     if (is.double(df[[j]]) || is.logical(df[[j]])) {

@@ -28,10 +28,8 @@ if (!dir.exists(out_dir)) stop("run from the repository root")
 options(width = 80)  # R's default console width: the printed text depends on it
 rout <- file.path(out_dir, "growth.Rout")
 cat("", file = rout)
-section <- function(name, expr) {
-  printed <- capture.output(expr)
-  cat(paste0("#### ", name), printed, "", file = rout, sep = "\n", append = TRUE)
-}
+source("tests/reference/_write.R")  # num17
+source("book/data/_helpers.R")  # section, rows_of
 
 # 1. The data, written as plain CSV and read back.
 early_out <- data.frame(id = as.integer(as.character(Early$id)), age = Early$age, cog = Early$cog,
@@ -107,25 +105,7 @@ section("g_retained", print(summary(g_retained)$coefficients))
 section("g_three", print(summary(g_three)))
 section("g_lowinc", print(summary(g_lowinc)$coefficients))
 
-# Every estimate, one row each (as book/data/three-levels.R writes them).
-num17 <- function(x) ifelse(is.na(x), NA_character_, sprintf("%.17g", as.double(x)))
-rows_of <- function(m, model) {
-  coefs <- summary(m)$coefficients
-  fixef_rows <- data.frame(model = model, kind = "fixef", parameter = rownames(coefs),
-                           estimate = coefs[, "Estimate"], se = coefs[, "Std. Error"],
-                           df = coefs[, "df"])
-  vc <- as.data.frame(VarCorr(m))
-  label <- paste(vc$grp, ifelse(is.na(vc$var1), "", vc$var1), ifelse(is.na(vc$var2), "", vc$var2),
-                 sep = "|")
-  vc_rows <- rbind(
-    data.frame(model = model, kind = "vcov", parameter = label, estimate = vc$vcov, se = NA, df = NA),
-    data.frame(model = model, kind = "sdcor", parameter = label, estimate = vc$sdcor, se = NA,
-               df = NA)
-  )
-  crit <- data.frame(model = model, kind = "fit", parameter = "REML criterion",
-                     estimate = unname(REMLcrit(m)), se = NA, df = NA)
-  rbind(fixef_rows, vc_rows, crit)
-}
+# Every estimate, one row each (rows_of, as book/data/three-levels.R writes them).
 lme4_fits <- list(means = means, growth = growth, growth_mid = growth_mid, quadratic = quadratic,
                   trt_slope = trt_slope, trt_uncor = trt_uncor, trt_int = trt_int,
                   g_growth = g_growth, g_retained = g_retained, g_three = g_three,

@@ -16,10 +16,7 @@ suppressPackageStartupMessages({
 out_dir <- "book/data"
 rout <- file.path(out_dir, "own-data.Rout")
 cat("", file = rout)
-section <- function(name, expr) {
-  printed <- capture.output(expr)
-  cat(paste0("#### ", name), printed, "", file = rout, sep = "\n", append = TRUE)
-}
+source("book/data/_helpers.R")  # section
 
 # 1. Read. Empty cells are missing values in text columns too (na.strings), as pandas reads them.
 survey <- read.csv("hlmtutor/data/school_survey.csv", na.strings = c("", "NA"))

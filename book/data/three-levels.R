@@ -8,6 +8,8 @@
 # Writes book/data/three-levels-r-*.Rout (R's printed output, shown in the chapter's dropdowns) and
 #        book/data/three-levels-lme4.csv (every estimate at full precision, for the comparison).
 suppressMessages({library(lme4); library(lmerTest)})
+source("tests/reference/_write.R")  # num17
+source("book/data/_helpers.R")  # rows_of
 folder <- "book/data"
 if (!file.exists(file.path(folder, "three-levels-schools.csv"))) {
   stop("run from the repository root, after book/data/three-levels-data.py")
@@ -45,24 +47,6 @@ save_text(summary(crossed), "crossed")
 # Every estimate, one row each: fixed effects (with SE and Satterthwaite df), the rows of
 # as.data.frame(VarCorr(m)) (variances, covariances; sdcor: SDs and correlations), the REML
 # criterion, and the likelihood-ratio test.
-num17 <- function(x) ifelse(is.na(x), NA_character_, sprintf("%.17g", as.double(x)))
-rows_of <- function(m, model) {
-  coefs <- summary(m)$coefficients
-  fixef_rows <- data.frame(model = model, kind = "fixef", parameter = rownames(coefs),
-                           estimate = coefs[, "Estimate"], se = coefs[, "Std. Error"],
-                           df = coefs[, "df"])
-  vc <- as.data.frame(VarCorr(m))
-  label <- paste(vc$grp, ifelse(is.na(vc$var1), "", vc$var1), ifelse(is.na(vc$var2), "", vc$var2),
-                 sep = "|")
-  vc_rows <- rbind(
-    data.frame(model = model, kind = "vcov", parameter = label, estimate = vc$vcov, se = NA, df = NA),
-    data.frame(model = model, kind = "sdcor", parameter = label, estimate = vc$sdcor, se = NA,
-               df = NA)
-  )
-  crit <- data.frame(model = model, kind = "fit", parameter = "REML criterion",
-                     estimate = unname(REMLcrit(m)), se = NA, df = NA)
-  rbind(fixef_rows, vc_rows, crit)
-}
 lrt_rows <- data.frame(model = "lrt", kind = "lrt",
                        parameter = c("deviance intercepts", "deviance full", "Chisq", "Pr(>Chisq)"),
                        estimate = c(lrt$deviance, lrt$Chisq[2], lrt[["Pr(>Chisq)"]][2]),

@@ -318,12 +318,18 @@ class MarkdownConverter:
         # Anything else (tab-set, grid, div, ...): keep its content.
         return self.convert(d.body)
 
-    def _glue_block(self, name: str, key: str) -> str:
+    def _glued(self, key: str) -> dict | None:
+        """The output glued as ``key`` (its data by MIME type), or None, noted as a problem."""
         output = self.context.glue.get(key)
         if output is None:
             self.problems.append(f"no glued value {key!r}")
+            return None
+        return output.get("data", {})
+
+    def _glue_block(self, name: str, key: str) -> str:
+        data = self._glued(key)
+        if data is None:
             return f"[{key}]"
-        data = output.get("data", {})
         if name == "glue:math" and "text/latex" in data:
             return f"$$\n{str(data['text/latex']).strip().strip('$')}\n$$"
         if "text/markdown" in data:
@@ -382,11 +388,9 @@ class MarkdownConverter:
         key, fmt = content, ""
         if name in ("glue:text",) and ":" in content:
             key, fmt = content.rsplit(":", 1)
-        output = self.context.glue.get(key)
-        if output is None:
-            self.problems.append(f"no glued value {key!r}")
+        data = self._glued(key)
+        if data is None:
             return f"[{key}]"
-        data = output.get("data", {})
         if name == "glue:md" and "text/markdown" in data:
             return str(data["text/markdown"]).strip()
         try:

@@ -12,6 +12,12 @@ Without a seal for the quantity (the book's copy of an assignment, or a check of
 instructor did not seal) the check says so and checks the answer's form only. The grade comes
 from the instructor's grader, which judges each answer with the exact tolerance on its own copy
 of the data, and names the slip an answer matches in the instructor's feedback.
+
+Each check is one ``Question`` (its name, the hint a wrong answer gets, its form; built by
+``icc_question``, ``fixef_question``, ...) put to a judge by ``judge_answer``: here the judge
+opens the seal (``open_seal``); the grader's checks (``hlmtutor_instructor.checks``) ask the
+same questions of a judge that computes the right value. So the two sides cannot drift apart on
+what a quantity is called, what form an answer must have and what a verdict says.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,20 +221,20 @@ class CheckResult:
 
 
 def _as_number(answer: Any) -> float | str:
-    """The answer as a float, or the reason it is not one."""
+    """The answer as a float, or the sentence that says why it is not one."""
     if answer is None or answer is Ellipsis:
-        return "no answer yet: put your value in place of None (or ...)"
+        return "No answer yet: put your value in place of None (or ...)."
     if isinstance(answer, bool) or not isinstance(answer, int | float | np.number):
         if isinstance(answer, pd.Series | np.ndarray) and np.size(answer) == 1:
             return _as_number(np.asarray(answer).item())
-        return f"give a single number; got a {type(answer).__name__}"
+        return f"Give a single number; got a {type(answer).__name__}."
     if not math.isfinite(float(answer)):
-        return f"give a finite number; got {answer}"
+        return f"Give a finite number; got {answer}."
     return float(answer)
 
 
 def _column_values(answer: Any, n_rows: int) -> np.ndarray | str:
-    """The answer as a float array of ``n_rows`` values, or the reason it is not one."""
+    """The answer as a float array of ``n_rows`` values, or the sentence that says why it is not."""
     if answer is None or answer is Ellipsis:
         return "No answer yet: put your column in place of None (or ...)."
     if isinstance(answer, pd.DataFrame):
@@ -241,44 +248,102 @@ def _column_values(answer: Any, n_rows: int) -> np.ndarray | str:
     return values
 
 
-def _tolerance_text(sealed: dict[str, Any]) -> str:
+def tolerance_text(tolerance: Tolerance | float) -> str:
+    """A tolerance as a verdict states it: a number's :class:`Tolerance` without its "within",
+    or a column's largest difference in any row (a float)."""
+    if isinstance(tolerance, Tolerance):
+        return str(tolerance).removeprefix("within ")
+    return f"{tolerance:g} in every row"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One quantity a check asks for, whoever judges the answer.
+
+    The student's checks judge it by opening its seal (:func:`open_seal`); the instructor's
+    grader (``hlmtutor_instructor.checks``) by computing the right value. Both build the question
+    with the same function (:func:`icc_question`, :func:`fixef_question`, ...), so the two agree on
+    its name, its form and the hint a wrong answer gets.
+
+    Attributes
+    ----------
+    quantity : str
+        What is checked, e.g. ``"ICC of math_score by classroom_id"``: the key of its seal.
+    hint : str
+        The hint a wrong answer gets: it depends on the task only, never on the answer.
+    rows : int or None, default None
+        For a column, the number of values it must have (the data's rows); None for a number.
+    """
+
+    quantity: str
+    hint: str
+    rows: int | None = None
+
+    def right(self, tolerance: str) -> CheckResult:
+        """The verdict on a right answer, ``tolerance`` as :func:`tolerance_text` gives it."""
+        return CheckResult(True, f"Right (within {tolerance}).", self.quantity)
+
+    def not_yet(self, tolerance: str, hint: str | None = None) -> CheckResult:
+        """The verdict on a wrong answer, with ``hint`` (default the question's; "" for none)."""
+        hint = self.hint if hint is None else hint
+        # No direction (too high / too low): it would let the value be found by bisection.
+        return CheckResult(
+            False, f"Not within {tolerance}." + (f" Hint: {hint}" if hint else ""), self.quantity
+        )
+
+
+#: A judge gives the verdict on an answer of the right form (a float, or a column's values).
+Judge = Callable[[Any, Question], CheckResult]
+
+
+def judge_answer(answer: Any, question: Question, judge: Judge) -> CheckResult:
+    """The verdict on an answer: its form first (a finite number, or a column of
+    ``question.rows`` numbers), then ``judge(value, question)``."""
+    if question.rows is None:
+        value = _as_number(answer)
+    else:
+        value = _column_values(answer, question.rows)
+    if isinstance(value, str):
+        return CheckResult(False, value, question.quantity)
+    return judge(value, question)
+
+
+def open_seal(value: Any, question: Question) -> CheckResult:
+    """The student's judge: whether the answer opens the quantity's seal in this notebook."""
+    sealed = _SEALS.get(question.quantity)
+    if sealed is None:
+        return _unsealed(question)
     if sealed["kind"] == "column":
-        return f"{sealed['tolerance']:g} in every row"
-    return str(Tolerance(sealed["absolute"], sealed["relative"])).removeprefix("within ")
+        tolerance = tolerance_text(float(sealed["tolerance"]))
+    else:
+        tolerance = tolerance_text(Tolerance(sealed["absolute"], sealed["relative"]))
+    if _seal.opens(sealed, value if question.rows is None else value.tolist()):
+        return question.right(tolerance)
+    return question.not_yet(tolerance)
 
 
-def _unsealed(quantity: str, form: str) -> CheckResult:
-    known = sealed_quantities()
+def _unsealed(question: Question) -> CheckResult:
     where = (
         "This notebook has no sealed answers (the book's copy, or a notebook whose seal cell was "
         "not run)"
-        if not known
+        if not sealed_quantities()
         else "This notebook has no sealed answer for this quantity"
+    )
+    form = (
+        "the answer is a finite number."
+        if question.rows is None
+        else f"the column has one number per row ({question.rows})."
     )
     return CheckResult(
         False,
         f"{where}: {form} Your instructor's copy of the notebook checks the value.",
-        quantity,
+        question.quantity,
         checked=False,
     )
 
 
-def _judge(answer: Any, quantity: str, hint: str) -> CheckResult:
-    """A number's verdict: its form first, then the seal."""
-    value = _as_number(answer)
-    if isinstance(value, str):
-        return CheckResult(False, value[0].upper() + value[1:] + ".", quantity)
-    sealed = _SEALS.get(quantity)
-    if sealed is None:
-        return _unsealed(quantity, "the answer is a finite number.")
-    tolerance = _tolerance_text(sealed)
-    if _seal.opens(sealed, value):
-        return CheckResult(True, f"Right (within {tolerance}).", quantity)
-    # No direction (too high / too low): it would let the value be found by bisection.
-    return CheckResult(False, f"Not within {tolerance}. Hint: {hint}", quantity)
-
-
-def _require_data(data: Any, columns: list[str]) -> None:
+def require_columns(data: Any, columns: Iterable[str]) -> None:
+    """Raise a clear error when ``data`` is not a DataFrame or lacks one of ``columns``."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
             f"data must be a pandas DataFrame (your assignment data); got {type(data).__name__}"
@@ -296,6 +361,71 @@ def _require_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise ValueError(
             f"{name} {value!r} is not known; use one of {', '.join(map(repr, choices))}"
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# The questions: what each check asks for, after checking its arguments
+
+
+def icc_question(data: pd.DataFrame, outcome: str = OUTCOME, cluster: str = CLUSTER) -> Question:
+    """The question of :func:`check_icc`."""
+    require_columns(data, [outcome, cluster])
+    return Question(
+        icc_label(outcome, cluster),
+        "read both variances from the null model's random-effects table.",
+    )
+
+
+def fixef_question(
+    data: pd.DataFrame, formula: str, term: str, statistic: str = "Estimate"
+) -> Question:
+    """The question of :func:`check_fixef`."""
+    _require_choice("statistic", statistic, FIXEF_STATISTICS)
+    require_columns(data, [])
+    hint = {
+        "df": "lmerTest's summary gives Satterthwaite df for each term.",
+        "Pr(>|t|)": "use the t value and the Satterthwaite df, two-sided.",
+    }.get(statistic, f"read the row {term!r} of the fixed-effects table of the REML fit.")
+    return Question(fixef_label(formula, term, statistic), hint)
+
+
+def variance_question(data: pd.DataFrame, formula: str, component: str = "(Intercept)") -> Question:
+    """The question of :func:`check_variance`."""
+    require_columns(data, [])
+    return Question(
+        variance_label(formula, component),
+        "read the Variance column of the random-effects table.",
+    )
+
+
+def statistic_question(
+    data: pd.DataFrame,
+    column: str,
+    statistic: str = "mean",
+    cluster: str = CLUSTER,
+    group: Any = None,
+) -> Question:
+    """The question of :func:`check_statistic`."""
+    _require_choice("statistic", statistic, STATISTICS)
+    require_columns(data, [column] + ([cluster] if group is not None else []))
+    where = "" if group is None else f" over the rows where {cluster} == {group!r}"
+    return Question(
+        statistic_label(column, statistic, cluster, group),
+        f"compute the {statistic} of {column!r}{where}.",
+    )
+
+
+def centered_question(
+    data: pd.DataFrame, column: str = PREDICTOR, cluster: str = CLUSTER, kind: str = "within"
+) -> Question:
+    """The question of :func:`check_centered`: a column of one value per row of ``data``."""
+    _require_choice("kind", kind, CENTERING_KINDS)
+    require_columns(data, [column, cluster])
+    return Question(
+        centered_label(column, kind),
+        f"compute it from {column!r} and {cluster!r}, in the data's row order.",
+        rows=len(data),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,12 +467,7 @@ def check_icc(
     >>> print(check_icc(0.2, assignment_data("a2", "demo")).message)
     This notebook has no sealed answers (the book's copy, or a notebook whose seal cell was not run): the answer is a finite number. Your instructor's copy of the notebook checks the value.
     """
-    _require_data(data, [outcome, cluster])
-    return _judge(
-        answer,
-        icc_label(outcome, cluster),
-        "read both variances from the null model's random-effects table.",
-    )
+    return judge_answer(answer, icc_question(data, outcome, cluster), open_seal)
 
 
 def check_fixef(
@@ -378,13 +503,7 @@ def check_fixef(
     Satterthwaite df), with the centered predictors recomputed from ``data``. Tolerances:
     estimates, SEs and t within 0.01 or 0.5%; df within 0.1 or 1%; p within 0.0001 or 2%.
     """
-    _require_choice("statistic", statistic, FIXEF_STATISTICS)
-    _require_data(data, [])
-    hint = {
-        "df": "lmerTest's summary gives Satterthwaite df for each term.",
-        "Pr(>|t|)": "use the t value and the Satterthwaite df, two-sided.",
-    }.get(statistic, f"read the row {term!r} of the fixed-effects table of the REML fit.")
-    return _judge(answer, fixef_label(formula, term, statistic), hint)
+    return judge_answer(answer, fixef_question(data, formula, term, statistic), open_seal)
 
 
 def check_variance(
@@ -416,12 +535,7 @@ def check_variance(
     The sealed value is the "Variance" column of ``VarCorr`` in R
     (``as.data.frame(VarCorr(m))$vcov``), within 0.01 or 1%.
     """
-    _require_data(data, [])
-    return _judge(
-        answer,
-        variance_label(formula, component),
-        "read the Variance column of the random-effects table.",
-    )
+    return judge_answer(answer, variance_question(data, formula, component), open_seal)
 
 
 def check_statistic(
@@ -466,15 +580,8 @@ def check_statistic(
     >>> check_statistic("12", assignment_data("a1", "demo"), "math_score").message
     'Give a single number; got a str.'
     """
-    _require_choice("statistic", statistic, STATISTICS)
-    _require_data(data, [column] + ([cluster] if group is not None else []))
-    return _judge(
-        answer,
-        statistic_label(column, statistic, cluster, group),
-        f"compute the {statistic} of {column!r}"
-        + ("" if group is None else f" over the rows where {cluster} == {group!r}")
-        + ".",
-    )
+    question = statistic_question(data, column, statistic, cluster, group)
+    return judge_answer(answer, question, open_seal)
 
 
 def check_centered(
@@ -517,21 +624,4 @@ def check_centered(
     >>> check_centered([0.0], assignment_data("a1", "demo")).message
     'Your column has 1 values; the data has 236 rows.'
     """
-    _require_choice("kind", kind, CENTERING_KINDS)
-    _require_data(data, [column, cluster])
-    quantity = centered_label(column, kind)
-    values = _column_values(answer, len(data))
-    if isinstance(values, str):
-        return CheckResult(False, values, quantity)
-    sealed = _SEALS.get(quantity)
-    if sealed is None:
-        return _unsealed(quantity, f"the column has one number per row ({len(data)}).")
-    tolerance = _tolerance_text(sealed)
-    if _seal.opens(sealed, values.tolist()):
-        return CheckResult(True, f"Right (within {tolerance}).", quantity)
-    return CheckResult(
-        False,
-        f"Not within {tolerance}. Hint: compute it from {column!r} and {cluster!r}, in the "
-        "data's row order.",
-        quantity,
-    )
+    return judge_answer(answer, centered_question(data, column, cluster, kind), open_seal)

@@ -16,6 +16,10 @@ turns the slip hints on (:func:`slip_hints`) for the instructor's feedback.
 The model checks recompute the centered predictors (``ses_cm``, ``ses_cwc``, ``ses_cm_gmc`` by
 default; see :func:`~hlmtutor_instructor.expected.centered_predictors`) before fitting a model, so a
 model checked with a wrongly centered column in ``data`` is still judged against the right one.
+
+Each check asks the student's check's question (``hlmtutor.course.checks.icc_question``, ...:
+the quantity's name, the answer's form, the general hint) of its own judge, which compares the
+answer with the right value; the student's check asks the same question of the notebook's seal.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +42,16 @@ from hlmtutor.course.checks import (
     OUTCOME,
     PREDICTOR,
     CheckResult,
+    Judge,
+    Question,
     Tolerance,
+    centered_question,
+    fixef_question,
+    icc_question,
+    judge_answer,
+    statistic_question,
+    tolerance_text,
+    variance_question,
 )
 
 from . import expected as _x
@@ -86,60 +100,41 @@ def slip_hints() -> Iterator[None]:
 
 
 # A wrong answer that matches one of these (hint, value) pairs gets the hint. They are computed
-# only for a wrong answer (some need another fit), hence passed as a function.
+# only for a wrong answer and with the slip hints on (some need another fit), hence passed as a
+# function of the answer.
 _Alternatives = list[tuple[str, float]]
-_AlternativesFn = Callable[[], _Alternatives]
+_AlternativesFn = Callable[[float], _Alternatives]
 
 
-def _as_number(answer: Any) -> float | str:
-    """The answer as a float, or the reason it is not one."""
-    if answer is None or answer is Ellipsis:
-        return "no answer yet: put your value in place of None (or ...)"
-    if isinstance(answer, bool) or not isinstance(answer, int | float | np.number):
-        if isinstance(answer, pd.Series | np.ndarray) and np.size(answer) == 1:
-            return _as_number(np.asarray(answer).item())
-        return f"give a single number; got a {type(answer).__name__}"
-    if not math.isfinite(float(answer)):
-        return f"give a finite number; got {answer}"
-    return float(answer)
-
-
-def _judge(
-    answer: Any,
+def _within(
     right: float,
     tolerance: Tolerance,
-    quantity: str,
-    alternatives: _AlternativesFn = list,
-    general_hint: str = "",
+    alternatives: _AlternativesFn,
     hint_tolerance: Tolerance | None = None,
-) -> CheckResult:
-    """Judge an answer; a wrong one gets the hint of the alternative it is closest to.
+) -> Judge:
+    """The grader's judge of a number: within ``tolerance`` of ``right``, or the hint of the
+    alternative a wrong answer is closest to.
 
     An alternative matches when the answer lies within ``hint_tolerance`` of it (default: the
     answer's tolerance); of several, the closest (in tolerance widths) wins, so a value close
     to another term's by an absolute margin does not take the hint of a slip it is nearer to.
     """
-    value = _as_number(answer)
-    if isinstance(value, str):
-        return CheckResult(False, value[0].upper() + value[1:] + ".", quantity)
-    if tolerance.accepts(value, right):
-        return CheckResult(True, f"Right ({tolerance}).", quantity)
+    text = tolerance_text(tolerance)
     near = hint_tolerance or tolerance
-    matches = [
-        (near.distance(value, alternative), order, hint)
-        for order, (hint, alternative) in enumerate(alternatives() if _SLIP_HINTS.get() else [])
-        if np.isfinite(alternative) and near.accepts(value, alternative)
-    ]
-    if matches:
-        hint = min(matches)[2]
-        return CheckResult(False, f"Not within {_strip(tolerance)}. Hint: {hint}", quantity)
-    # No direction (too high / too low): it would let the value be found by bisection.
-    hint = f" Hint: {general_hint}" if general_hint else ""
-    return CheckResult(False, f"Not within {_strip(tolerance)}.{hint}", quantity)
 
+    def judge(value: float, question: Question) -> CheckResult:
+        if tolerance.accepts(value, right):
+            return question.right(text)
+        matches = [
+            (near.distance(value, alternative), order, hint)
+            for order, (hint, alternative) in enumerate(
+                alternatives(value) if _SLIP_HINTS.get() else []
+            )
+            if np.isfinite(alternative) and near.accepts(value, alternative)
+        ]
+        return question.not_yet(text, min(matches)[2] if matches else None)
 
-def _strip(tolerance: Tolerance) -> str:
-    return str(tolerance).removeprefix("within ")
+    return judge
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,10 +187,12 @@ def check_icc(
     tau, sigma2 = _x.null_variances(data, outcome, cluster)
     right = tau / (tau + sigma2)
 
-    def alternatives() -> _Alternatives:
+    def alternatives(answer: float) -> _Alternatives:
         ml_tau, ml_sigma2 = _x.null_variances(data, outcome, cluster, reml=False)
+        # The answer itself when it lies outside [0, 1], so the 'between 0 and 1' hint matches.
+        out_of_unit = answer if not 0 <= answer <= 1 else math.nan
         return [
-            ("an ICC is a share of variance, between 0 and 1.", _out_of_unit(answer)),
+            ("an ICC is a share of variance, between 0 and 1.", out_of_unit),
             (
                 "that is the residual (within-classroom) share; the ICC is the between share.",
                 1 - right,
@@ -212,21 +209,10 @@ def check_icc(
             ("fit the model by REML (lmer's default), not ML.", ml_tau / (ml_tau + ml_sigma2)),
         ]
 
-    quantity = f"ICC of {outcome} by {cluster}"
-    return _judge(
-        answer,
-        right,
-        Tolerance(absolute=tolerance),
-        quantity,
-        alternatives,
-        "read both variances from the null model's random-effects table.",
+    question = icc_question(data, outcome, cluster)
+    return judge_answer(
+        answer, question, _within(right, Tolerance(absolute=tolerance), alternatives)
     )
-
-
-def _out_of_unit(answer: Any) -> float:
-    """The answer itself when it lies outside [0, 1] (so the 'between 0 and 1' hint matches)."""
-    value = _as_number(answer)
-    return value if isinstance(value, float) and not 0 <= value <= 1 else math.nan
 
 
 # A hint names a slip when the answer is within this relative distance of the slip's value: a
@@ -288,13 +274,11 @@ def check_fixef(
     >>> result.correct
     False
     """
-    _x.require_statistic(statistic)
-    model = _x.fit_model(formula, data, center=center, cluster=cluster)
+    model = _x.fixef_fit(data, formula, term, statistic, center=center, cluster=cluster)
     table = model.fixef
-    _x.require_term(table, term, formula)
     right = float(table.loc[term, statistic])
 
-    def alternatives() -> _Alternatives:
+    def alternatives(answer: float) -> _Alternatives:
         others = [
             (
                 f"that is the value of the term {other!r}; read the row {term!r}.",
@@ -306,20 +290,9 @@ def check_fixef(
         slips = _fixef_alternatives(model, table, term, statistic, formula, data, center, cluster)
         return slips + others
 
-    quantity = f"{statistic} of {term!r} in {formula}"
-    general = {
-        "df": "lmerTest's summary gives Satterthwaite df for each term.",
-        "Pr(>|t|)": "use the t value and the Satterthwaite df, two-sided.",
-    }.get(statistic, f"read the row {term!r} of the fixed-effects table of the REML fit.")
-    return _judge(
-        answer,
-        right,
-        FIXEF_TOLERANCE[statistic],
-        quantity,
-        alternatives,
-        general,
-        hint_tolerance=_P_HINT_TOLERANCE if statistic == "Pr(>|t|)" else None,
-    )
+    hint_tolerance = _P_HINT_TOLERANCE if statistic == "Pr(>|t|)" else None
+    judge = _within(right, FIXEF_TOLERANCE[statistic], alternatives, hint_tolerance)
+    return judge_answer(answer, fixef_question(data, formula, term, statistic), judge)
 
 
 def _fixef_alternatives(
@@ -348,10 +321,10 @@ def _fixef_alternatives(
             ),
         ]
     hints = [("check the sign.", -right)] if statistic in ("Estimate", "t value") else []
-    ml = _x.fit_model(formula, data, center=center, cluster=cluster, reml=False).fixef
-    hints.append(
-        ("fit the model by REML (lmer's default), not ML.", float(ml.loc[term, statistic]))
+    ml = _x.expected_fixef(
+        data, formula, term, statistic, center=center, cluster=cluster, reml=False
     )
+    hints.append(("fit the model by REML (lmer's default), not ML.", ml))
     return hints
 
 
@@ -402,36 +375,29 @@ def check_variance(
     >>> check_variance(None, data, "math_score ~ 1 + (1 | classroom_id)", "Residual").message
     'No answer yet: put your value in place of None (or ...).'
     """
-    variances = _x.variance_components(_x.fit_model(formula, data, center=center, cluster=cluster))
-    _x.require_component(variances, component, formula)
+    variances = _x.model_variances(data, formula, component, center=center, cluster=cluster)
     right = variances[component]
 
-    def alternatives() -> _Alternatives:
-        ml_fit = _x.fit_model(formula, data, center=center, cluster=cluster, reml=False)
-        ml = _x.variance_components(ml_fit)
+    def alternatives(answer: float) -> _Alternatives:
+        ml = _x.expected_variance(
+            data, formula, component, center=center, cluster=cluster, reml=False
+        )
         return [
             (
                 "that is a standard deviation; the task asks for a variance (its square).",
                 math.sqrt(right),
             ),
             ("that is the square of the variance; the variance itself is asked for.", right**2),
-            ("fit the model by REML (lmer's default), not ML.", ml[component]),
+            ("fit the model by REML (lmer's default), not ML.", ml),
         ] + [
             (f"that is the variance of {other!r}; the task asks for {component!r}.", value)
             for other, value in variances.items()
             if other in _x._variance_labels(variances) and value != right
         ]
 
-    quantity = f"variance of {component!r} in {formula}"
     tolerance = Tolerance(VARIANCE_TOLERANCE.absolute, relative_tolerance)
-    return _judge(
-        answer,
-        right,
-        tolerance,
-        quantity,
-        alternatives,
-        "read the Variance column of the random-effects table.",
-    )
+    question = variance_question(data, formula, component)
+    return judge_answer(answer, question, _within(right, tolerance, alternatives))
 
 
 def check_statistic(
@@ -487,7 +453,7 @@ def check_statistic(
     values = rows[column]
     right = _x.statistic_of(values, statistic)
 
-    def alternatives() -> _Alternatives:
+    def alternatives(answer: float) -> _Alternatives:
         found: _Alternatives = []
         if statistic == "sd":
             found += [
@@ -515,15 +481,11 @@ def check_statistic(
             if other != column and pd.api.types.is_numeric_dtype(rows[other])
         ]
 
-    where = "" if group is None else f" where {cluster} == {group!r}"
-    quantity = f"{statistic} of {column}{where}"
-    return _judge(
-        answer,
-        right,
-        Tolerance(STATISTIC_TOLERANCE.absolute, relative_tolerance),
-        quantity,
-        alternatives,
-    )
+    tolerance = Tolerance(STATISTIC_TOLERANCE.absolute, relative_tolerance)
+    # The grader gives no general hint here (the notebook's check does): a wrong statistic gets a
+    # slip's hint or none.
+    question = replace(statistic_question(data, column, statistic, cluster, group), hint="")
+    return judge_answer(answer, question, _within(right, tolerance, alternatives))
 
 
 def check_centered(
@@ -574,72 +536,67 @@ def check_centered(
     >>> print(check_centered(data["ses"], data, "ses", kind="within").message)
     Not within 1e-06 in every row. Hint: compute it from 'ses' and 'classroom_id', in the data's row order.
     """
-    _x.require_kind(kind)
-    _x.require_columns(data, [column, cluster])
-    quantity = f"{column} as {KIND_NAMES[kind]}"
-    values = _column_values(answer, len(data))
-    if isinstance(values, str):
-        return CheckResult(False, values, quantity)
+    right = _x.expected_centered(data, column, cluster, kind)  # checks kind and columns
 
-    def centered(other: str) -> np.ndarray:
-        return _x.expected_centered(data, column, cluster, other).to_numpy(dtype=float)
+    def alternatives() -> list[tuple[str, np.ndarray]]:
+        raw = data[column].to_numpy(dtype=float)
+        means = _x.expected_centered(data, column, cluster, "group_mean").to_numpy(dtype=float)
+        others = [
+            (
+                f"that is {KIND_NAMES[other]}.",
+                _x.expected_centered(data, column, cluster, other).to_numpy(dtype=float),
+            )
+            for other in CENTERING_KINDS
+            if other != kind
+        ]
+        return [
+            ("that is the column itself, not centered.", raw),
+            *others,
+            (
+                "those are the classroom means centered at the mean over all students, so large "
+                "classrooms count more; center at the mean of the classroom means, each classroom "
+                "once.",
+                means - np.nanmean(raw),
+            ),
+        ]
 
-    right = centered(kind)
-    if not np.array_equal(np.isnan(values), np.isnan(right)):
-        return CheckResult(
-            False, "Your column has missing values in other rows than the data.", quantity
-        )
+    judge = _column_within(right.to_numpy(dtype=float), tolerance, alternatives)
+    return judge_answer(answer, centered_question(data, column, cluster, kind), judge)
 
-    def matches(other: np.ndarray) -> bool:
+
+def _column_within(
+    right: np.ndarray,
+    tolerance: float,
+    alternatives: Callable[[], list[tuple[str, np.ndarray]]],
+) -> Judge:
+    """The grader's judge of a column: every row within ``tolerance`` of ``right``, or the hint
+    of the first alternative column it matches, or of a column off by one constant."""
+    text = tolerance_text(tolerance)
+
+    def matches(values: np.ndarray, other: np.ndarray) -> bool:
         return bool(np.nanmax(np.abs(values - other), initial=0.0) <= tolerance)
 
-    if matches(right):
-        return CheckResult(True, f"Right (within {tolerance:g} in every row).", quantity)
-    raw = data[column].to_numpy(dtype=float)
-    means = centered("group_mean")
-    alternatives = [("that is the column itself, not centered.", raw)] + [
-        (f"that is {KIND_NAMES[other]}.", centered(other))
-        for other in CENTERING_KINDS
-        if other != kind
-    ]
-    alternatives.append(
-        (
-            "those are the classroom means centered at the mean over all students, so large "
-            "classrooms count more; center at the mean of the classroom means, each classroom "
-            "once.",
-            means - np.nanmean(raw),
-        )
-    )
-    intro = f"Not within {tolerance:g} in every row."
-    slips = _SLIP_HINTS.get()
-    for hint, other in alternatives if slips else []:
-        if matches(other):
-            return CheckResult(False, f"{intro} Hint: {hint}", quantity)
-    difference = values - right
-    if slips and np.nanmax(difference) - np.nanmin(difference) <= tolerance:
-        return CheckResult(
-            False,
-            f"{intro} Hint: your column is off by the same amount in "
-            "every row; check which mean you subtract.",
-            quantity,
-        )
-    return CheckResult(
-        False,
-        f"{intro} Hint: compute it from {column!r} and {cluster!r}, in the data's row order.",
-        quantity,
-    )
+    def judge(values: np.ndarray, question: Question) -> CheckResult:
+        if not np.array_equal(np.isnan(values), np.isnan(right)):
+            return CheckResult(
+                False,
+                "Your column has missing values in other rows than the data.",
+                question.quantity,
+            )
+        if matches(values, right):
+            return question.right(text)
+        if not _SLIP_HINTS.get():
+            return question.not_yet(text)
+        for hint, other in alternatives():
+            if matches(values, other):
+                return question.not_yet(text, hint)
+        difference = values - right
+        if np.nanmax(difference) - np.nanmin(difference) <= tolerance:
+            return question.not_yet(
+                text,
+                "your column is off by the same amount in every row; check which mean you "
+                "subtract.",
+            )
+        return question.not_yet(text)
 
-
-def _column_values(answer: Any, n_rows: int) -> np.ndarray | str:
-    """The answer as a float array of ``n_rows`` values, or the reason it is not one."""
-    if answer is None or answer is Ellipsis:
-        return "No answer yet: put your column in place of None (or ...)."
-    if isinstance(answer, pd.DataFrame):
-        return "Give one column (a Series), not a whole DataFrame."
-    try:
-        values = np.asarray(answer, dtype=float).ravel()
-    except (TypeError, ValueError):
-        return f"Give a column of numbers; got a {type(answer).__name__}."
-    if values.size != n_rows:
-        return f"Your column has {values.size} values; the data has {n_rows} rows."
-    return values
+    return judge

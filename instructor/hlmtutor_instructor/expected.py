@@ -12,7 +12,7 @@ tied to the assignments' data beyond its defaults.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -25,6 +25,7 @@ from hlmtutor.course.checks import (
     PREDICTOR,
     STATISTICS,
     Tolerance,
+    require_columns,
 )
 
 from . import _fits
@@ -59,20 +60,6 @@ FIXEF_TOLERANCE = {
 
 # ---------------------------------------------------------------------------------------------
 # Input checks
-
-
-def require_columns(data: pd.DataFrame, columns: Iterable[str]) -> None:
-    """Raise a clear error when ``data`` is not a DataFrame or lacks one of ``columns``."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(
-            f"data must be a pandas DataFrame (your assignment data); got {type(data).__name__}"
-        )
-    missing = [column for column in columns if column not in data.columns]
-    if missing:
-        raise KeyError(
-            f"data has no column {', '.join(map(repr, missing))}; its columns are "
-            f"{', '.join(map(repr, data.columns))}"
-        )
 
 
 def require_statistic(statistic: str) -> None:
@@ -241,6 +228,42 @@ def require_component(variances: dict[str, float], component: str, formula: str)
         )
 
 
+def fixef_fit(
+    data: pd.DataFrame,
+    formula: str,
+    term: str,
+    statistic: str = "Estimate",
+    *,
+    center: str | None = PREDICTOR,
+    cluster: str = CLUSTER,
+    reml: bool = True,
+):
+    """The fit of ``formula`` (see :func:`fit_model`) whose fixed-effects table has the cell
+    ``[term, statistic]``; a clear error when the statistic or the term is not in it."""
+    require_statistic(statistic)
+    model = fit_model(formula, data, center=center, cluster=cluster, reml=reml)
+    require_term(model.fixef, term, formula)
+    return model
+
+
+def model_variances(
+    data: pd.DataFrame,
+    formula: str,
+    component: str,
+    *,
+    center: str | None = PREDICTOR,
+    cluster: str = CLUSTER,
+    reml: bool = True,
+) -> dict[str, float]:
+    """:func:`variance_components` of the fit of ``formula`` (see :func:`fit_model`); a clear
+    error when it has no ``component``."""
+    variances = variance_components(
+        fit_model(formula, data, center=center, cluster=cluster, reml=reml)
+    )
+    require_component(variances, component, formula)
+    return variances
+
+
 # ---------------------------------------------------------------------------------------------
 # The expected values
 
@@ -326,10 +349,8 @@ def expected_fixef(
     -----
     ``coef(summary(lmerTest::lmer(formula, data)))[term, statistic]`` in R (Satterthwaite df).
     """
-    require_statistic(statistic)
-    table = fit_model(formula, data, center=center, cluster=cluster, reml=reml).fixef
-    require_term(table, term, formula)
-    return float(table.loc[term, statistic])
+    model = fixef_fit(data, formula, term, statistic, center=center, cluster=cluster, reml=reml)
+    return float(model.fixef.loc[term, statistic])
 
 
 def expected_variance(
@@ -372,11 +393,9 @@ def expected_variance(
     >>> expected_variance(data, model, "Residual") == expected_variance(data, model, "residual")
     True
     """
-    variances = variance_components(
-        fit_model(formula, data, center=center, cluster=cluster, reml=reml)
-    )
-    require_component(variances, component, formula)
-    return variances[component]
+    return model_variances(data, formula, component, center=center, cluster=cluster, reml=reml)[
+        component
+    ]
 
 
 def statistic_of(values: pd.Series, statistic: str) -> float:

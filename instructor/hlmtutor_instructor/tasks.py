@@ -60,9 +60,7 @@ class Rule:
         return float(value.std()) if self.is_column else float(value)
 
     def tolerance_text(self) -> str:
-        if self.is_column:
-            return f"within {self.tolerance:g} in every row"
-        return str(self.tolerance)
+        return "within " + student_checks.tolerance_text(self.tolerance)
 
     def seal(self, data: pd.DataFrame) -> dict[str, Any]:
         value = self.expected(data)

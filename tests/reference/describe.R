@@ -5,22 +5,10 @@
 # Needs: r-base-core r-cran-psych (Debian). R sorts text with ICU here ("a" < "A" < "b").
 suppressMessages(library(psych))
 stopifnot(capabilities("ICU"))
-out_dir <- file.path("tests", "reference", "describe")
-dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+out <- file.path("tests", "reference", "describe")
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
-# Numbers as text with 17 significant digits, so that doubles round-trip exactly.
-full <- function(df) {
-  df <- as.data.frame(df)
-  for (col in names(df)) {
-    if (is.numeric(df[[col]])) {
-      df[[col]] <- ifelse(is.na(df[[col]]), NA, sprintf("%.17g", df[[col]]))
-    }
-  }
-  df
-}
-save <- function(df, name) {
-  write.csv(full(df), file.path(out_dir, name), row.names = FALSE, na = "NA")
-}
+source("tests/reference/_write.R")  # write_full (and num17, wcsv, ...)
 describe_table <- function(d) {
   d <- as.data.frame(d)
   data.frame(variable = rownames(d), d, check.names = FALSE)
@@ -31,9 +19,9 @@ describe_long <- function(by_result) {
   for (g in names(by_result)) {
     rows[[g]] <- data.frame(group = g, describe_table(by_result[[g]]), check.names = FALSE)
   }
-  out <- do.call(rbind, rows)
-  rownames(out) <- NULL
-  out
+  long <- do.call(rbind, rows)
+  rownames(long) <- NULL
+  long
 }
 # summary(df) as numbers: quantile type 7 and mean(), as summary.default computes them.
 summary_numbers <- function(df) {
@@ -55,10 +43,10 @@ mixed <- data.frame(
   score = c(2.5, 4, NA, 7.25, 1, 3, 10, 6, 5.5, 8, NA, 4.75),
   stringsAsFactors = FALSE
 )
-save(mixed, "mixed_input.csv")
-save(data.frame(level = levels(factor(mixed$word))), "mixed_word_levels.csv")
-save(describe_table(describe(mixed)), "mixed_describe.csv")
-save(describe_long(describeBy(mixed, group = "team")), "mixed_describe_by.csv")
+write_full(mixed, "mixed_input.csv")
+write_full(data.frame(level = levels(factor(mixed$word))), "mixed_word_levels.csv")
+write_full(describe_table(describe(mixed)), "mixed_describe.csv")
+write_full(describe_long(describeBy(mixed, group = "team")), "mixed_describe_by.csv")
 
 # ---- columns constant within a group ----------------------------------------------------
 # mean() is a two-pass mean accumulated in long double, so a constant vector has its own
@@ -70,9 +58,9 @@ constant <- data.frame(
   x = c(0.3, 1.7, 2.2, 0.9, 3.1, 1.1, 2.6, 4.0, 3.3, 5.2, 4.4, 3.9, 6.1, 4.8),
   stringsAsFactors = FALSE
 )
-save(constant, "constant_input.csv")
-save(describe_table(describe(constant)), "constant_describe.csv")
-save(describe_long(describeBy(constant, group = "g")), "constant_describe_by.csv")
+write_full(constant, "constant_input.csv")
+write_full(describe_table(describe(constant)), "constant_describe.csv")
+write_full(describe_long(describeBy(constant, group = "g")), "constant_describe_by.csv")
 # One column: describe() takes its vector branch (skew() and kurtosi() of a vector).
-save(describe_long(describeBy(constant["big"], group = constant$g)), "constant_big_by.csv")
-save(summary_numbers(constant[c("tenth", "big", "x")]), "constant_summary.csv")
+write_full(describe_long(describeBy(constant["big"], group = constant$g)), "constant_big_by.csv")
+write_full(summary_numbers(constant[c("tenth", "big", "x")]), "constant_summary.csv")

@@ -13,63 +13,9 @@ out <- "tests/reference/engine"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 options(width = 80)  # R's default console width: the summary text depends on it
 
-# -- writing ---------------------------------------------------------------------------------
-num17 <- function(x) {
-  # 17 significant digits, always: the decimal is then within a quarter of a unit in the last
-  # place of the double, so R's own reader (not correctly rounded: it misreads some 15- and
-  # 16-digit strings) and a correctly rounding one (Python's) both read back the same double
-  x <- as.double(x)
-  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
-  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
-  res
-}
-
-wcsv <- function(df, name) {
-  df <- as.data.frame(df, stringsAsFactors = FALSE)
-  text <- which(vapply(df, function(v) is.character(v) || is.factor(v), logical(1)))
-  for (j in seq_along(df)) {
-    if (is.factor(df[[j]])) df[[j]] <- as.character(df[[j]])
-    if (is.double(df[[j]])) df[[j]] <- num17(df[[j]])
-  }
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "",
-            quote = if (length(text)) unname(text) else FALSE)
-}
-
-# Write a data set, read it back, check the round trip, and return what was read (factors made).
-write_data <- function(d, file, factors = character()) {
-  wcsv(d, file)
-  back <- read.csv(file.path(out, file), stringsAsFactors = FALSE)
-  stopifnot(identical(names(back), names(d)), nrow(back) == nrow(d))
-  for (v in names(d)) {
-    a <- d[[v]]
-    b <- back[[v]]
-    if (is.numeric(a)) {
-      stopifnot(identical(is.na(a), is.na(b)), all(as.double(a) == b, na.rm = TRUE))
-    } else {
-      stopifnot(identical(as.character(a), as.character(b)))
-    }
-  }
-  for (v in factors) back[[v]] <- factor(back[[v]])
-  back
-}
+source("tests/reference/_write.R")  # num17, wcsv, write_data, catch
 
 # -- fitting ---------------------------------------------------------------------------------
-catch <- function(expr) {
-  # evaluate expr, collecting every message and warning (one string each)
-  msgs <- character()
-  value <- withCallingHandlers(
-    expr,
-    message = function(c) {
-      msgs <<- c(msgs, sub("\n$", "", conditionMessage(c)))
-      invokeRestart("muffleMessage")
-    },
-    warning = function(c) {
-      msgs <<- c(msgs, conditionMessage(c))
-      invokeRestart("muffleWarning")
-    }
-  )
-  list(value = value, messages = msgs)
-}
 
 index <- data.frame()
 fits <- list()
@@ -88,15 +34,8 @@ fit_model <- function(name, formula, data_name, data_file, REML = TRUE) {
 }
 
 dump_fit <- function(m, name) {
+  dump_tables(m, name)  # _fixef, _vc, _vcov, _theta, _ngrps, _ranef, _summary (_write.R)
   p <- function(suffix) paste0(name, suffix)
-  s <- summary(m)
-  coefs <- as.data.frame(s$coefficients)
-  wcsv(data.frame(term = rownames(coefs), coefs, check.names = FALSE), p("_fixef.csv"))
-  wcsv(as.data.frame(VarCorr(m)), p("_vc.csv"))
-  V <- as.matrix(vcov(m))
-  if (length(V)) wcsv(data.frame(term = rownames(V), V, check.names = FALSE), p("_vcov.csv"))
-  th <- getME(m, "theta")
-  wcsv(data.frame(name = names(th), theta = unname(th)), p("_theta.csv"))
   reml <- isREML(m)
   conv <- m@optinfo$conv$lme4$messages
   wcsv(data.frame(
@@ -117,16 +56,10 @@ dump_fit <- function(m, name) {
     optimizer = m@optinfo$optimizer,
     conv_messages = if (is.null(conv)) "" else paste(conv, collapse = "; ")
   ), p("_scalars.csv"))
-  ng <- ngrps(m)
-  wcsv(data.frame(factor = names(ng), levels = as.integer(ng)), p("_ngrps.csv"))
-  re <- as.data.frame(ranef(m, condVar = TRUE))
-  wcsv(data.frame(grp = re$grpvar, level = as.character(re$grp), term = as.character(re$term),
-                  value = re$condval, condsd = re$condsd), p("_ranef.csv"))
   if (length(fixef(m)) > 0 && !identical(names(fixef(m)), "(Intercept)")) {
     a <- anova(m, type = "III", ddf = "Satterthwaite")
     wcsv(data.frame(term = rownames(a), a, check.names = FALSE), p("_anova3.csv"))
   }
-  writeLines(capture.output(print(s)), file.path(out, p("_summary.txt")))
   invisible(m)
 }
 

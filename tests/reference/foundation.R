@@ -6,22 +6,10 @@ suppressMessages({
   library(psych)
   library(dplyr)
 })
-out_dir <- file.path("tests", "reference", "foundation")
-dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+out <- file.path("tests", "reference", "foundation")
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
-# Numbers as text with 17 significant digits, so that doubles round-trip exactly.
-full <- function(df) {
-  df <- as.data.frame(df)
-  for (col in names(df)) {
-    if (is.numeric(df[[col]])) {
-      df[[col]] <- ifelse(is.na(df[[col]]), NA, sprintf("%.17g", df[[col]]))
-    }
-  }
-  df
-}
-save <- function(df, name) {
-  write.csv(full(df), file.path(out_dir, name), row.names = FALSE, na = "NA")
-}
+source("tests/reference/_write.R")  # write_full (and num17, wcsv, ...)
 
 # ---- rng: R's default generator (Mersenne-Twister, Inversion) ---------------------------
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
@@ -33,14 +21,14 @@ for (s in seeds) {
   set.seed(s)
   rows[[length(rows) + 1]] <- data.frame(seed = s, call = "runif(200)", index = 1:200, value = runif(200))
 }
-save(do.call(rbind, rows), "rng_seeds.csv")
+write_full(do.call(rbind, rows), "rng_seeds.csv")
 
 # One long stream: every 997th of 200,000 normals, plus the most extreme ones (the tails
 # are where the inversion needs both uniforms).
 set.seed(2718)
 x <- rnorm(200000)
 keep <- sort(unique(c(seq(1, length(x), by = 997), which.min(x), which.max(x), length(x))))
-save(data.frame(seed = 2718, call = "rnorm(200000)", index = keep, value = x[keep]), "rng_long.csv")
+write_full(data.frame(seed = 2718, call = "rnorm(200000)", index = keep, value = x[keep]), "rng_long.csv")
 
 # A stream continued across calls: rnorm, then runif, then rnorm with mean and sd, then
 # recycled parameter vectors (sd = 0 and min == max return without drawing in R).
@@ -56,13 +44,13 @@ stream <- list(
              value = runif(5, min = c(0, 1), max = c(1, 1, 3))),
   data.frame(call = "rnorm(3)", index = 1:3, value = rnorm(3))
 )
-save(do.call(rbind, stream), "rng_stream.csv")
+write_full(do.call(rbind, stream), "rng_stream.csv")
 
 # ---- simulate: the guide's data, built as guide.R builds it -------------------------------
 source("tests/reference/guide_simulation.R")
-save(data, "guide_data_full.csv")
-save(head(data), "guide_data_head.csv")
-save(data.frame(column = names(data), r_class = sapply(data, class)), "guide_data_classes.csv")
+write_full(data, "guide_data_full.csv")
+write_full(head(data), "guide_data_head.csv")
+write_full(data.frame(column = names(data), r_class = sapply(data, class)), "guide_data_classes.csv")
 
 # ---- describe: summary(), describe(), describeBy() ---------------------------------------
 # summary(data) as numbers (summary.default: quantile type 7 and the mean), not R's
@@ -78,11 +66,11 @@ r_summary_numbers <- function(df) {
   data.frame(stat = c("Min.", "1st Qu.", "Median", "Mean", "3rd Qu.", "Max.", "NA's"), stats,
              check.names = FALSE)
 }
-save(r_summary_numbers(data), "guide_summary.csv")
+write_full(r_summary_numbers(data), "guide_summary.csv")
 
 # dplyr: group_by(classroom_id) %>% summarise(n = n()) and summarise(mean, sd)
-save(data %>% group_by(classroom_id) %>% summarise(n = n()) %>% ungroup(), "guide_classroom_counts.csv")
-save(data %>% group_by(classroom_id) %>%
+write_full(data %>% group_by(classroom_id) %>% summarise(n = n()) %>% ungroup(), "guide_classroom_counts.csv")
+write_full(data %>% group_by(classroom_id) %>%
        summarise(mean = mean(math_score), sd = sd(math_score)) %>% ungroup(),
      "guide_classroom_math.csv")
 
@@ -94,13 +82,13 @@ describe_long <- function(by_result) {
     d <- as.data.frame(by_result[[g]])
     rows[[g]] <- data.frame(group = g, variable = rownames(d), d, check.names = FALSE)
   }
-  out <- do.call(rbind, rows)
-  rownames(out) <- NULL
-  out
+  long <- do.call(rbind, rows)
+  rownames(long) <- NULL
+  long
 }
-save(describe_long(describeBy(data, group = "classroom_id")), "guide_describe_by.csv")
+write_full(describe_long(describeBy(data, group = "classroom_id")), "guide_describe_by.csv")
 d_all <- as.data.frame(describe(data))
-save(data.frame(variable = rownames(d_all), d_all, check.names = FALSE), "guide_describe.csv")
+write_full(data.frame(variable = rownames(d_all), d_all, check.names = FALSE), "guide_describe.csv")
 
 # A small data set with the awkward cases: missing values, a constant column, a group of
 # one, a factor and a character column (psych codes these as numbers and stars the name).
@@ -114,12 +102,12 @@ small <- data.frame(
   word = c("pear", "fig", "apple", "fig", "kiwi", "pear", "apple", "fig", "kiwi", "fig"),
   stringsAsFactors = FALSE
 )
-write.csv(small, file.path(out_dir, "small_input.csv"), row.names = FALSE, na = "")
+write.csv(small, file.path(out, "small_input.csv"), row.names = FALSE, na = "")
 d_small <- as.data.frame(describe(small))
-save(data.frame(variable = rownames(d_small), d_small, check.names = FALSE), "small_describe.csv")
-save(describe_long(describeBy(small, group = "team")), "small_describe_by.csv")
+write_full(data.frame(variable = rownames(d_small), d_small, check.names = FALSE), "small_describe.csv")
+write_full(describe_long(describeBy(small, group = "team")), "small_describe_by.csv")
 numeric_small <- small[c("score", "count", "constant")]
-save(r_summary_numbers(numeric_small), "small_summary.csv")
+write_full(r_summary_numbers(numeric_small), "small_summary.csv")
 
 # ---- centering: guide.R's base-R lines (misty and MLMusingR are not in Debian) -----------
 centered <- data
@@ -127,10 +115,10 @@ centered$ses_grpmean <- ave(centered$ses, centered$classroom_id)
 centered$ses_mc <- centered$ses - centered$ses_grpmean
 cluster_values <- centered$ses_grpmean[!duplicated(centered$classroom_id)]
 centered$ses_gmc <- centered$ses_grpmean - mean(cluster_values)
-save(head(centered), "guide_centered_head.csv")
-save(centered, "guide_centered_full.csv")
+write_full(head(centered), "guide_centered_head.csv")
+write_full(centered, "guide_centered_full.csv")
 # grand-mean centering of ses itself, without clusters (misty CGM without cluster = x - mean(x))
-save(data.frame(ses_cgm = data$ses - mean(data$ses)), "guide_ses_cgm.csv")
+write_full(data.frame(ses_cgm = data$ses - mean(data$ses)), "guide_ses_cgm.csv")
 
 # With missing values: MLMusingR's group_center drops NAs from the cluster mean; misty's
 # CGM with a cluster subtracts the unweighted mean of one value per cluster.
@@ -138,7 +126,7 @@ x_na <- small$score
 g_na <- small$team
 grp_mean_na <- ave(x_na, g_na, FUN = function(v) mean(v, na.rm = TRUE))
 per_cluster <- tapply(x_na, g_na, function(v) mean(v, na.rm = TRUE))
-save(data.frame(team = g_na, score = x_na, group_mean = grp_mean_na, center_within = x_na - grp_mean_na,
+write_full(data.frame(team = g_na, score = x_na, group_mean = grp_mean_na, center_within = x_na - grp_mean_na,
                 center_grand_cluster = grp_mean_na - mean(per_cluster, na.rm = TRUE),
                 center_grand = x_na - mean(x_na, na.rm = TRUE)),
      "small_centering.csv")
@@ -151,7 +139,7 @@ suppressMessages({
 hsb82 <- mlmRev::Hsb82
 students <- nlme::MathAchieve
 schools <- nlme::MathAchSchool
-save(data.frame(
+write_full(data.frame(
   source = c("mlmRev::Hsb82", "mlmRev::Hsb82", "nlme::MathAchieve", "nlme::MathAchieve",
              "nlme::MathAchSchool"),
   quantity = c("students", "schools", "students", "schools", "schools"),
@@ -170,9 +158,9 @@ school_file <- data.frame(school = as.character(schools$School), size = schools$
                           pracad = schools$PRACAD, disclim = schools$DISCLIM,
                           himinty = as.integer(as.character(schools$HIMINTY)),
                           meanses = schools$MEANSES)
-save(merge(per_school, school_file, by = "school"), "hsb_by_school.csv")
+write_full(merge(per_school, school_file, by = "school"), "hsb_by_school.csv")
 # Whole-sample figures of the student file (nlme::MathAchieve).
-save(data.frame(
+write_full(data.frame(
   quantity = c("mean(MathAch)", "sd(MathAch)", "mean(SES)", "sum(Minority == 'Yes')",
                "sum(Sex == 'Female')", "sum(MEANSES)"),
   value = c(mean(students$MathAch), sd(students$MathAch), mean(students$SES),

@@ -14,58 +14,7 @@ out <- "tests/reference/glmer"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 options(width = 80)  # R's default console width: the summary text depends on it
 
-# -- writing (as engine.R) ---------------------------------------------------------------------
-num17 <- function(x) {
-  x <- as.double(x)
-  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
-  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
-  res
-}
-
-wcsv <- function(df, name) {
-  df <- as.data.frame(df, stringsAsFactors = FALSE)
-  text <- which(vapply(df, function(v) is.character(v) || is.factor(v), logical(1)))
-  for (j in seq_along(df)) {
-    if (is.factor(df[[j]])) df[[j]] <- as.character(df[[j]])
-    if (is.double(df[[j]])) df[[j]] <- num17(df[[j]])
-  }
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "",
-            quote = if (length(text)) unname(text) else FALSE)
-}
-
-write_data <- function(d, file, factors = character()) {
-  wcsv(d, file)
-  back <- read.csv(file.path(out, file), stringsAsFactors = FALSE)
-  stopifnot(identical(names(back), names(d)), nrow(back) == nrow(d))
-  for (v in names(d)) {
-    a <- d[[v]]
-    b <- back[[v]]
-    if (is.numeric(a) || is.logical(a)) {
-      stopifnot(identical(is.na(a), is.na(b)), all(as.double(a) == as.double(b), na.rm = TRUE))
-    } else {
-      stopifnot(identical(as.character(a), as.character(b)))
-    }
-  }
-  for (v in factors) back[[v]] <- factor(back[[v]])
-  back
-}
-
-catch <- function(expr) {
-  # evaluate expr, collecting every message and warning (one string each)
-  msgs <- character()
-  value <- withCallingHandlers(
-    expr,
-    message = function(c) {
-      msgs <<- c(msgs, sub("\n$", "", conditionMessage(c)))
-      invokeRestart("muffleMessage")
-    },
-    warning = function(c) {
-      msgs <<- c(msgs, conditionMessage(c))
-      invokeRestart("muffleWarning")
-    }
-  )
-  list(value = value, messages = msgs)
-}
+source("tests/reference/_write.R")  # num17, wcsv, write_data, catch
 
 # -- glmer -------------------------------------------------------------------------------------
 index <- data.frame()
@@ -92,27 +41,9 @@ fit_glmer <- function(name, formula, data_name, data_file, family = "binomial", 
   invisible(m)
 }
 
-dump_common <- function(m, name) {
-  p <- function(suffix) paste0(name, suffix)
-  s <- summary(m)
-  coefs <- as.data.frame(s$coefficients)
-  wcsv(data.frame(term = rownames(coefs), coefs, check.names = FALSE), p("_fixef.csv"))
-  wcsv(as.data.frame(VarCorr(m)), p("_vc.csv"))
-  V <- as.matrix(vcov(m))
-  wcsv(data.frame(term = rownames(V), V, check.names = FALSE), p("_vcov.csv"))
-  th <- getME(m, "theta")
-  wcsv(data.frame(name = names(th), theta = unname(th)), p("_theta.csv"))
-  ng <- ngrps(m)
-  wcsv(data.frame(factor = names(ng), levels = as.integer(ng)), p("_ngrps.csv"))
-  re <- as.data.frame(ranef(m, condVar = TRUE))
-  wcsv(data.frame(grp = re$grpvar, level = as.character(re$grp), term = as.character(re$term),
-                  value = re$condval, condsd = re$condsd), p("_ranef.csv"))
-  writeLines(capture.output(print(s)), file.path(out, p("_summary.txt")))
-}
-
 dump_glmer <- function(m, name) {
   p <- function(suffix) paste0(name, suffix)
-  dump_common(m, name)
+  dump_tables(m, name)
   conv <- m@optinfo$conv$lme4$messages
   wcsv(data.frame(
     nobs = nobs(m),
@@ -356,7 +287,7 @@ fit_lmer <- function(name, formula, data_name, data_file, REML = TRUE, weights =
   lmer_index <<- rbind(lmer_index, data.frame(
     name = name, data_file = data_file, formula = formula, REML = REML, weights = weights,
     offset = offset, data_name = data_name))
-  dump_common(m, name)
+  dump_tables(m, name)
   wcsv(data.frame(
     nobs = nobs(m),
     REMLcrit = if (isREML(m)) REMLcrit(m) else NA_real_,

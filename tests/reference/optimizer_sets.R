@@ -19,34 +19,7 @@ suppressMessages({library(lme4); library(lmerTest)})
 out <- "tests/reference/optimizer_sets"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
-num17 <- function(x) {
-  # 17 significant digits: R's reader and a correctly rounding one read back the same double
-  x <- as.double(x)
-  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
-  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
-  res
-}
-wcsv <- function(df, name) {
-  text <- which(vapply(df, function(v) is.character(v) || is.factor(v), logical(1)))
-  for (j in seq_along(df)) if (is.double(df[[j]])) df[[j]] <- num17(df[[j]])
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "",
-            quote = if (length(text)) unname(text) else FALSE)
-}
-catch <- function(expr) {
-  msgs <- character()
-  value <- withCallingHandlers(
-    expr,
-    message = function(c) {
-      msgs <<- c(msgs, sub("\n$", "", conditionMessage(c)))
-      invokeRestart("muffleMessage")
-    },
-    warning = function(c) {
-      msgs <<- c(msgs, conditionMessage(c))
-      invokeRestart("muffleWarning")
-    }
-  )
-  list(value = value, messages = msgs)
-}
+source("tests/reference/_write.R")  # num17, wcsv, write_data, catch
 
 # variant: how the columns are scaled (x = x_scale * x0 + x_shift, z = z_scale * z0, y + y_shift)
 variants <- list(

@@ -11,18 +11,12 @@ suppressMessages({library(lme4); library(nlme)})
 out <- "tests/reference/profile"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
-num17 <- function(x) {
-  x <- as.double(x)
-  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
-  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
-  res
-}
-machines <- data.frame(Worker = as.character(Machines$Worker),
-                       Machine = as.character(Machines$Machine),
-                       score = num17(Machines$score), stringsAsFactors = FALSE)
-write.csv(machines, file.path(out, "Machines.csv"), row.names = FALSE, quote = c(1, 2))
-machines <- read.csv(file.path(out, "Machines.csv"), stringsAsFactors = TRUE)
-stopifnot(all(machines$score == Machines$score))
+source("tests/reference/_write.R")  # num17, wcsv, write_data, catch
+
+machines <- write_data(data.frame(Worker = as.character(Machines$Worker),
+                                  Machine = as.character(Machines$Machine),
+                                  score = Machines$score, stringsAsFactors = FALSE),
+                       "Machines.csv", factors = c("Worker", "Machine"))
 
 sleep <- read.csv("tests/reference/engine/sleepstudy.csv", stringsAsFactors = TRUE)
 models <- list(
