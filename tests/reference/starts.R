@@ -11,38 +11,8 @@ suppressMessages({library(lme4)})
 out <- "tests/reference/starts"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
-num17 <- function(x) {
-  x <- as.double(x)
-  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
-  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
-  res
-}
-
-wcsv <- function(df, name) {
-  df <- as.data.frame(df, stringsAsFactors = FALSE, check.names = FALSE)
-  text <- which(vapply(df, function(v) is.character(v) || is.factor(v), logical(1)))
-  for (j in seq_along(df)) {
-    if (is.factor(df[[j]])) df[[j]] <- as.character(df[[j]])
-    if (is.double(df[[j]])) df[[j]] <- num17(df[[j]])
-  }
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "",
-            quote = if (length(text)) unname(text) else FALSE)
-}
-
-# data read back with the grouping columns kept as text, numbers as numbers
-write_data <- function(d, file, text) {
-  wcsv(d, file)
-  classes <- ifelse(names(d) %in% text, "character", NA)
-  back <- read.csv(file.path(out, file), colClasses = classes)
-  stopifnot(identical(names(back), names(d)), nrow(back) == nrow(d))
-  for (v in names(d)) {
-    a <- d[[v]]
-    b <- back[[v]]
-    if (is.numeric(a)) stopifnot(all(as.double(a) == b, na.rm = TRUE), identical(is.na(a), is.na(b)))
-    else stopifnot(identical(as.character(a), as.character(b)))
-  }
-  back
-}
+# num17(), wcsv() and write_data(): the writers every reference script shares
+source("tests/reference/_write.R")
 
 ss <- lme4::sleepstudy
 sleep <- data.frame(Reaction = ss$Reaction, Days = ss$Days, Subject = as.character(ss$Subject))

@@ -15,42 +15,8 @@ out <- "tests/reference/summary_ddf"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 options(width = 80)  # R's default console width: the summary text depends on it
 
-# -- writing ---------------------------------------------------------------------------------
-num17 <- function(x) {
-  x <- as.double(x)
-  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
-  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
-  res
-}
-
-wcsv <- function(df, name) {
-  df <- as.data.frame(df, stringsAsFactors = FALSE)
-  text <- which(vapply(df, function(v) is.character(v) || is.factor(v), logical(1)))
-  for (j in seq_along(df)) {
-    if (is.factor(df[[j]])) df[[j]] <- as.character(df[[j]])
-    if (is.double(df[[j]])) df[[j]] <- num17(df[[j]])
-  }
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "",
-            quote = if (length(text)) unname(text) else FALSE)
-}
-
-# Write a data set, read it back, check the round trip, and return what was read (factors made).
-write_data <- function(d, file, factors = character()) {
-  wcsv(d, file)
-  back <- read.csv(file.path(out, file), stringsAsFactors = FALSE)
-  stopifnot(identical(names(back), names(d)), nrow(back) == nrow(d))
-  for (v in names(d)) {
-    a <- d[[v]]
-    b <- back[[v]]
-    if (is.numeric(a)) {
-      stopifnot(identical(is.na(a), is.na(b)), all(as.double(a) == b, na.rm = TRUE))
-    } else {
-      stopifnot(identical(as.character(a), as.character(b)))
-    }
-  }
-  for (v in factors) back[[v]] <- factor(back[[v]])
-  back
-}
+# num17(), wcsv() and write_data(): the writers every reference script shares
+source("tests/reference/_write.R")
 
 # -- fitting and printing ----------------------------------------------------------------------
 index <- data.frame()
