@@ -21,13 +21,12 @@ import argparse
 import shutil
 import subprocess
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import median_time
 from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM, PoissonBayesMixedGLM
 
 
@@ -67,15 +66,6 @@ def poisson_rates(n_groups: int, size: int, seed: int) -> pd.DataFrame:
     exposure = np.round(rng.uniform(0.5, 5.0, len(group)), 2)
     eta = np.log(exposure) + 0.3 + 0.4 * x + rng.normal(0, 0.5, n_groups)[group]
     return pd.DataFrame({"y": rng.poisson(np.exp(eta)), "x": x, "exposure": exposure, "g": group})
-
-
-def median_time(func: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def time_hlmtutor(formula: str, data: pd.DataFrame, family: str, repeats: int) -> float | str:

@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -30,6 +29,10 @@ import pandas as pd
 import statsmodels.formula.api as smf
 
 from hlmtutor import lmer
+
+# this folder on the path also when imported as ``benchmarks.lmer`` (the scale runs' processes)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import median_time  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE_FULL = (
@@ -105,15 +108,6 @@ def instevalish(seed: int) -> pd.DataFrame:
         + rng.normal(0, 1.18, n)
     )
     return pd.DataFrame({"y": y, "service": service, "s": s, "d": d, "dept": dept})
-
-
-def median_time(func, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def time_lmer(formula: str, data: pd.DataFrame, repeats: int) -> float:

@@ -12,7 +12,6 @@ random terms: a dense q x q S) stops paying, which sets ``MAX_DENSE_Q``.
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lmer as bench  # noqa: E402  (benchmarks/lmer.py: the data makers)
+from _timing import median_time  # noqa: E402
 
 import hlmtutor as hlm  # noqa: E402
 from hlmtutor import _satterthwaite as sat  # noqa: E402
@@ -63,15 +63,6 @@ def cases():
             ("y ~ x + (1 | student) + (1 | item)"),
             data,
         )
-
-
-def median_time(func, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def row(name: str, formula: str, data: pd.DataFrame) -> str:
