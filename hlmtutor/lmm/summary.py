@@ -433,20 +433,12 @@ class LmerSummary:
             title=method_title(result.REML, ddf),
             class_name=LME4_CLASS if ddf == "lme4" else CLASS,
             ddf=ddf,
-            formula=result.formula,
-            data_name=data_name,
-            weights_name=result.weights_name,
-            offset_name=result.offset_name,
+            **fit_fields(result, data_name),
             REML=result.REML,
             reml_criterion=result.reml_criterion,
-            information=information_series(result),
-            scaled_residuals=result.scaled_residuals,
-            varcorr=result.varcorr,
             vc=result.vc,
             identification_notes=tuple(result.identification_notes),
             residual_structure=tuple(residual_structure),
-            nobs=result.nobs,
-            ngroups=dict(result.ngroups),
             coefficients=coefficients,
             correlation=correlation,
             fit_warnings=tuple(m for m in frame_messages if m.startswith(RANK_MESSAGE)),
@@ -536,6 +528,23 @@ def information_series(result) -> pd.Series:
             "df.resid": result.df_resid,
         }
     )
+
+
+def fit_fields(result, data_name: str) -> dict:
+    """The fields every merMod summary copies from its fit (lmer's and glmer's alike): the call,
+    the information criteria, the scaled-residual quantiles, the random-effects table and the
+    counts of observations and groups."""
+    return {
+        "formula": result.formula,
+        "data_name": data_name,
+        "weights_name": result.weights_name,
+        "offset_name": result.offset_name,
+        "information": information_series(result),
+        "scaled_residuals": result.scaled_residuals,
+        "varcorr": result.varcorr,
+        "nobs": result.nobs,
+        "ngroups": dict(result.ngroups),
+    }
 
 
 def check_summary_ddf(ddf: str, reml: bool) -> str:
