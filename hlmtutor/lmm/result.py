@@ -399,14 +399,11 @@ class LmerResult(MerResult):
 
         Examples
         --------
-        >>> import pandas as pd
-        >>> from hlmtutor import lmer
-        >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
-        ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
-        >>> s = lmer("y ~ 1 + (1 | g)", data).summary(ddf="Kenward-Roger")
-        >>> s.title
+        >>> from hlmtutor import lmer, load_school_survey
+        >>> fit = lmer("score ~ 1 + (1 | school_id)", load_school_survey())
+        >>> fit.summary(ddf="Kenward-Roger").title
         "Linear mixed model fit by REML. t-tests use Kenward-Roger's method"
-        >>> list(s.coefficients.columns)
+        >>> list(fit.summary(ddf="Kenward-Roger").coefficients.columns)
         ['Estimate', 'Std. Error', 'df', 't value', 'Pr(>|t|)']
         """
         from .summary import LmerSummary

@@ -370,11 +370,8 @@ class LmerSummary:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from hlmtutor import lmer
-    >>> data = pd.DataFrame({"y": [1.0, 2.1, 2.9, 4.2, 5.1, 5.8, 7.2, 8.1],
-    ...                      "g": ["a", "a", "b", "b", "c", "c", "d", "d"]})
-    >>> s = lmer("y ~ 1 + (1 | g)", data).summary(ddf="lme4")
+    >>> from hlmtutor import lmer, load_hsb
+    >>> s = lmer("mathach ~ ses + (1 | school)", load_hsb()).summary(ddf="lme4")
     >>> s.class_name, list(s.coefficients.columns)
     ('lmerMod', ['Estimate', 'Std. Error', 't value'])
     >>> str(s).splitlines()[0]
