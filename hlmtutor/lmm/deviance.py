@@ -190,13 +190,12 @@ def make_deviance(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from hlmtutor.lmm.frame import model_frame
-    >>> from hlmtutor.lmm.terms import build_terms
-    >>> data = pd.DataFrame({"y": [1.0, 2.0, 2.5, 4.0, 3.0, 5.5], "g": list("aabbcc")})
-    >>> frame = model_frame("y ~ 1 + (1 | g)", data)
-    >>> dev = make_deviance(frame.y, frame.X, build_terms(frame.random, ["1 | g"]), reml=True)
-    >>> dev(np.array([0.0])) > dev(np.array([0.5]))
+    The criterion a fit minimised, rebuilt from its model frame and terms:
+
+    >>> from hlmtutor import lmer, load_hsb
+    >>> fit = lmer("mathach ~ ses + (1 | school)", load_hsb())
+    >>> dev = make_deviance(fit.frame.y, fit.frame.X, fit.reterms, reml=True)
+    >>> bool(abs(dev(fit.theta) - fit.reml_criterion) < 1e-8)
     True
     """
     log_weights = 0.0
