@@ -160,3 +160,20 @@ def test_infinite_std_error_prints_and_intervals_are_unbounded():
     ci = copy.confint(method="Wald")
     assert ci.loc["z", "2.5 %"] == -np.inf and ci.loc["z", "97.5 %"] == np.inf
     assert "Inf" in str(copy.summary())
+
+
+def test_rare_level_with_ordinary_outcomes_is_not_called_separated():
+    """A level with four rows and both outcomes is rare, not separated: no fallback, no
+    warning, the Hessian's Std. Errors (lme4's use.hessian = TRUE)."""
+    data = pd.read_csv(REF / "level.csv").assign(f=lambda d: d["f"].replace("c", "a"))
+    rare = data.index[data["f"] == "b"][:4]
+    data["f"] = data["f"].replace("b", "a")
+    data.loc[rare, "f"] = "b"
+    data.loc[rare, "y"] = [0, 1, 0, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = glmer("y ~ x + f + (1 | g)", data, family="binomial")
+        se = fit.fixef["Std. Error"]
+    assert fit._flat_coefficients() == []
+    np.testing.assert_allclose(fit.vcov.to_numpy(), fit._hessian_vcov())
+    assert 0.5 < se["fb"] < 10

@@ -24,9 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["GlmerResult", "GlmerOptimum", "rx_covariance"]
 
-# A Hessian row (in beta) this small relative to the Hessian's largest entry is "flat": the
-# finite differences saw no curvature along that coefficient (lme4 then reports the Hessian
-# as numerically singular).
+# A Hessian diagonal entry (in beta) this small relative to the curvature the coefficient would
+# have at the mean weight is "flat": the finite differences saw no curvature along it (lme4 then
+# reports the Hessian as numerically singular).
 FLAT_TOL = 1e-6
 # A pivot of R_X this small relative to its column's norm is a direction with no information.
 ZERO_PIVOT_TOL = 1e3 * float(np.finfo(float).eps)
@@ -241,20 +241,32 @@ class GlmerResult(MerResult):
         lme4's "var-cov estimated from RX"; when the Hessian's block is not positive definite
         lme4 warns and falls back to that factor, and so does this (see :func:`rx_covariance`
         for how it is taken when the weights span many orders of magnitude, as under
-        separation). A coefficient the data cannot bound gets an infinite variance (so an
-        infinite Std. Error, z 0 and p 1 in :attr:`fixef`), and a warning names it.
+        separation).
+
+        Notes
+        -----
+        One departure from lme4: when the Hessian is flat along a coefficient (its row is at the
+        finite differences' rounding level, see :meth:`_flat_coefficients`), its inverse is
+        rounding noise even if it happens to be positive definite (lme4 then prints a z test
+        of noise, and which one depends on the CPU's rounding), so the PIRLS factor is used
+        there too. Such coefficients, and any with an infinite variance (a column with no
+        information at the optimum's weights: infinite Std. Error, z 0, p 1 in :attr:`fixef`),
+        are named in a warning that says what to do.
         """
         names = list(self.frame.x_names)
-        values = self._hessian_vcov()
+        flat = self._flat_coefficients()
+        values = None if flat else self._hessian_vcov()
         if values is None:
             if self.nAGQ > 0 and self.optimum.hessian is not None:
                 warn(
                     "variance-covariance matrix computed from finite-difference Hessian is not "
-                    "positive definite or contains NA values: falling back to the covariance "
-                    "from the PIRLS factor at the optimum (lme4: var-cov estimated from RX)"
+                    "positive definite, contains NA values, or is flat along a coefficient: "
+                    "falling back to the covariance from the PIRLS factor at the optimum "
+                    "(lme4: var-cov estimated from RX)"
                 )
             values = self._factor_vcov()
-        unbounded = self._unbounded(values)
+        infinite = {names[j] for j in np.flatnonzero(~np.isfinite(np.diag(values)))}
+        unbounded = [n for n in names if n in infinite or n in flat]
         if unbounded:
             warn(_separation_message(unbounded, self.family))
         return pd.DataFrame(values, index=names, columns=names)
@@ -290,26 +302,28 @@ class GlmerResult(MerResult):
                 return values
         return rx_covariance(self.deviance_function, np.asarray(self.theta), self._state.eta)
 
-    def _unbounded(self, values: np.ndarray) -> list[str]:
-        """The coefficients with an infinite variance, or along which the deviance is flat.
+    def _flat_coefficients(self) -> list[str]:
+        """The coefficients along which the deviance is flat: the signature of separation.
 
-        Flat: the coefficient's row of the finite-difference Hessian (lme4's "Hessian is
-        numerically singular"), with each beta on the scale of its column of X (times its root
-        mean square, so a predictor on a wide scale does not make the others look flat), is
-        below ``FLAT_TOL`` times the largest entry: the signature of (quasi-)complete separation.
+        Flat: the coefficient's diagonal entry of the finite-difference Hessian (lme4's "Hessian
+        is numerically singular") is at most ``FLAT_TOL`` times 2 w_bar sum_i x_ij^2, the
+        curvature it would have if its rows had the mean PIRLS weight w_bar. Under separation
+        the rows a coefficient rests on all have weights ~1e-14 (fitted values at 0 or 1), and
+        the entry is 0 or rounding noise; the ratio does not depend on the predictor's scale,
+        and a rare level with ordinary weights is not flat.
         """
         names = list(self.frame.x_names)
-        out = {names[j] for j in np.flatnonzero(~np.isfinite(np.diag(values)))}
         hess = self.optimum.hessian
-        if self.nAGQ > 0 and hess is not None and np.all(np.isfinite(hess)) and len(names):
-            k = self.reterms.n_theta
-            rms = np.sqrt(np.mean(np.asarray(self.frame.X, dtype=float) ** 2, axis=0))
-            scale = np.concatenate([np.ones(k), np.where(rms > 0, rms, 1.0)])
-            standardized = np.abs(hess) * np.outer(scale, scale)
-            largest = standardized.max()
-            flat = standardized[k:, :].max(axis=1) <= FLAT_TOL * largest
-            out |= {names[j] for j in np.flatnonzero(flat & (largest > 0))}
-        return [n for n in names if n in out]
+        if self.nAGQ == 0 or hess is None or not np.all(np.isfinite(hess)) or not names:
+            return []
+        dev = self.deviance_function
+        eta = self._state.eta
+        weights, _ = dev._working(eta, dev.family.linkinv(eta))
+        x = np.asarray(dev.x, dtype=float)
+        typical = 2.0 * np.mean(weights) * np.sum(x * x, axis=0)
+        curvature = np.abs(np.diag(hess)[self.reterms.n_theta :])
+        flat = (curvature <= FLAT_TOL * typical) & (typical > 0)
+        return [names[j] for j in np.flatnonzero(flat)]
 
     @cached_property
     def corr_fixef(self) -> pd.DataFrame:
