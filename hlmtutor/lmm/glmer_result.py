@@ -8,8 +8,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import scipy.linalg
+import scipy.sparse as sp
 from scipy import stats
+from scipy.sparse.linalg import splu
 
+from ._warn import warn
 from .family import Family
 from .glmm import GlmmDeviance, PirlsState
 from .merbase import MerResult
@@ -19,7 +23,110 @@ from .terms import ReTerms
 if TYPE_CHECKING:  # pragma: no cover
     from .frame import ModelFrame
 
-__all__ = ["GlmerResult", "GlmerOptimum"]
+__all__ = ["GlmerResult", "GlmerOptimum", "rx_covariance"]
+
+# A Hessian diagonal entry (in beta) this small relative to the curvature the coefficient would
+# have at the mean weight is "flat": the finite differences saw no curvature along it (lme4 then
+# reports the Hessian as numerically singular).
+FLAT_TOL = 1e-6
+# A pivot of R_X this small relative to its column's norm is a direction with no information.
+ZERO_PIVOT_TOL = 1e3 * float(np.finfo(float).eps)
+
+
+def _z_lambda(dev: GlmmDeviance, theta: np.ndarray) -> sp.csc_matrix:
+    """Z Lambda(theta), n x q, level-major per term as lme4 orders u."""
+    blocks = [
+        t.z @ sp.kron(sp.identity(t.nlev, format="csr"), sp.csr_matrix(t.factor(theta)))
+        for t in dev.reterms.terms
+    ]
+    return sp.hstack(blocks, format="csc")
+
+
+def rx_covariance(dev: GlmmDeviance, theta: np.ndarray, eta: np.ndarray) -> np.ndarray:
+    """(R_X'R_X)^-1 at the PIRLS weights of ``eta``, taken without a downdate.
+
+    Parameters
+    ----------
+    dev : GlmmDeviance
+        The fit's deviance function (X, the random-effects terms, the family, prior weights).
+    theta : numpy.ndarray
+        Where Lambda is taken.
+    eta : numpy.ndarray
+        The linear predictor whose working weights W are used.
+
+    Returns
+    -------
+    numpy.ndarray
+        p x p; a coefficient whose column carries no information at these weights (a zero
+        pivot of R_X) has an infinite variance and NaN covariances.
+
+    Notes
+    -----
+    R_X'R_X = X'WX - X'WZL (L'Z'WZL + I)^-1 L'Z'WX (L = Lambda) is the Schur complement lme4
+    factors for its "var-cov estimated from RX" (``vcov`` when the Hessian is not used).
+    Formed as that difference, it loses a pivot of size ~ sum of tiny weights (1e-14 per row
+    under separation, where mu reaches 1 - 1e-14) to cancellation against O(1) terms. Here
+    U = W^1/2 Z L and V = W^1/2 X, c solves (U'U + I) c = U'V (sparse LU, refined twice on the
+    normal equations' residual), and R_X is the R of a thin QR of the projection residual
+    [V - U c; -c]: the bottom-right block of the QR of [[U, V], [I, 0]], with no cross-product
+    ever subtracted.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from hlmtutor import glmer
+    >>> rng = np.random.default_rng(3)
+    >>> g = np.repeat(np.arange(15), 12)
+    >>> x = rng.normal(size=180)
+    >>> y = rng.binomial(1, 1 / (1 + np.exp(-(0.4 * x + rng.normal(0, 0.7, 15)[g]))))
+    >>> data = pd.DataFrame({"y": y, "x": x, "g": g})
+    >>> fit = glmer("y ~ x + (1 | g)", data, family="binomial", nAGQ=0)
+    >>> dev, theta, state = fit.deviance_function, np.asarray(fit.theta), fit._state
+    >>> downdated = state.system.unscaled_vcov(state.solution)  # Cholesky of the difference
+    >>> # (its weights are one PIRLS step older than state.eta's, hence the tolerance)
+    >>> bool(np.allclose(rx_covariance(dev, theta, state.eta), downdated, rtol=1e-3))
+    True
+    """
+    mu = dev.family.linkinv(eta)
+    weights, _ = dev._working(eta, mu)
+    root_w = np.sqrt(np.where(np.isfinite(weights), np.maximum(weights, 0.0), 0.0))
+    v = dev.x * root_w[:, None]
+    u = sp.diags(root_w) @ _z_lambda(dev, theta)
+    q = u.shape[1]
+    solve = splu((u.T @ u + sp.identity(q)).tocsc()).solve
+    c = solve(np.asarray(u.T @ v))
+    for _ in range(2):  # iterative refinement: residual of the normal equations
+        c = c + solve(np.asarray(u.T @ (v - u @ c)) - c)
+    resid = np.vstack([v - u @ c, -c])
+    p = resid.shape[1]
+    norms = np.linalg.norm(resid, axis=0)
+    informative = norms > 0
+    out = np.full((p, p), np.nan)
+    if informative.any():
+        rx = scipy.linalg.qr(resid[:, informative], mode="r")[0][: informative.sum()]
+        pivots = np.abs(np.diag(rx))
+        kept = np.flatnonzero(informative)
+        # a pivot lost to collinearity within the informative columns is also no information
+        small = pivots <= ZERO_PIVOT_TOL * norms[kept]
+        if small.any():
+            informative[kept[small]] = False
+            rx = scipy.linalg.qr(resid[:, informative], mode="r")[0][: informative.sum()]
+        inv_rx = scipy.linalg.solve_triangular(rx, np.eye(len(rx)))
+        out[np.ix_(informative, informative)] = inv_rx @ inv_rx.T
+    out[~informative, ~informative] = np.inf
+    return out
+
+
+def _separation_message(names: list[str], family: str) -> str:
+    listed = ", ".join(repr(n) for n in names)
+    return (
+        f"the fixed effect(s) {listed} cannot be bounded by these data: the deviance is flat as "
+        f"the estimate grows, so its Std. Error is (in effect) infinite and its z test says "
+        f"nothing. With a {family} outcome this is (quasi-)complete separation: the outcome is "
+        f"constant within a subset of that predictor (a level, or a range of it). Consider "
+        f"dropping or merging the level(s) concerned, or a bias-reduced (Firth) or Bayesian "
+        f"fit (a weakly informative prior on the fixed effects)."
+    )
 
 
 # glmer's optimum is the engine's one Optimum type (params = theta, then beta unless nAGQ = 0;
@@ -116,30 +223,109 @@ class GlmerResult(MerResult):
 
     @cached_property
     def vcov(self) -> pd.DataFrame:
-        """Covariance of the fixed effects (lme4's ``vcov``): the beta block of 2 H^-1, H the
-        finite-difference Hessian of the deviance in (theta, beta); with nAGQ = 0, or when that
-        is not positive definite, (X'WX - ...)^-1 from the PIRLS factor at the optimum."""
+        """Covariance of the fixed effects (lme4's ``vcov``).
+
+        The beta block of 2 H^-1, H the finite-difference Hessian of the deviance in (theta,
+        beta). With nAGQ = 0 (no Hessian) it is (X'WX - R_ZX'R_ZX)^-1 from the PIRLS factor, as
+        lme4's "var-cov estimated from RX"; when the Hessian's block is not positive definite
+        lme4 warns and falls back to that factor, and so does this (see :func:`rx_covariance`
+        for how it is taken when the weights span many orders of magnitude, as under
+        separation).
+
+        Notes
+        -----
+        One departure from lme4: when the Hessian is flat along a coefficient (its row is at the
+        finite differences' rounding level, see :meth:`_flat_coefficients`), its inverse is
+        rounding noise even if it happens to be positive definite (lme4 then prints a z test
+        of noise, and which one depends on the CPU's rounding), so the PIRLS factor is used
+        there too. Such coefficients, and any with an infinite variance (a column with no
+        information at the optimum's weights: infinite Std. Error, z 0, p 1 in :attr:`fixef`),
+        are named in a warning that says what to do.
+        """
         names = list(self.frame.x_names)
-        k = self.reterms.n_theta
-        hess = self.optimum.hessian
-        values = None
-        if self.nAGQ > 0 and hess is not None and np.all(np.isfinite(hess)):
-            try:
-                full = 2.0 * np.linalg.inv(hess)
-                block = (full[k:, k:] + full[k:, k:].T) / 2.0
-                if np.all(np.linalg.eigvalsh(block) > 0):
-                    values = block
-            except np.linalg.LinAlgError:
-                values = None
+        flat = self._flat_coefficients()
+        values = None if flat else self._hessian_vcov()
         if values is None:
-            values = self._joint_state.system.unscaled_vcov(self._joint_state.solution)
+            if self.nAGQ > 0 and self.optimum.hessian is not None:
+                warn(
+                    "variance-covariance matrix computed from finite-difference Hessian is not "
+                    "positive definite, contains NA values, or is flat along a coefficient: "
+                    "falling back to the covariance from the PIRLS factor at the optimum "
+                    "(lme4: var-cov estimated from RX)"
+                )
+            values = self._factor_vcov()
+        infinite = {names[j] for j in np.flatnonzero(~np.isfinite(np.diag(values)))}
+        unbounded = [n for n in names if n in infinite or n in flat]
+        if unbounded:
+            warn(_separation_message(unbounded, self.family))
         return pd.DataFrame(values, index=names, columns=names)
 
-    @cached_property
-    def _joint_state(self) -> PirlsState:
+    def _hessian_vcov(self) -> np.ndarray | None:
+        """The beta block of 2 H^-1, or None when lme4 would not use it (nAGQ = 0, no
+        Hessian, non-finite entries, or a block that is not positive definite)."""
+        k = self.reterms.n_theta
+        hess = self.optimum.hessian
+        if self.nAGQ == 0 or hess is None or not np.all(np.isfinite(hess)):
+            return None
+        try:
+            full = 2.0 * np.linalg.inv(hess)
+        except np.linalg.LinAlgError:
+            return None
+        block = (full[k:, k:] + full[k:, k:].T) / 2.0
+        if not np.all(np.isfinite(block)) or not np.all(np.linalg.eigvalsh(block) > 0):
+            return None
+        return block
+
+    def _factor_vcov(self) -> np.ndarray:
+        """(R_X'R_X)^-1 at the optimum's PIRLS weights (lme4's "var-cov estimated from RX").
+
+        With nAGQ = 0 the fit's own factor (at the joint mode of beta and u) is that one; it is
+        used when it is finite and positive definite. Otherwise, and with nAGQ >= 1 (whose beta
+        is not the joint mode: lme4 takes R_X from the last PIRLS at the optimum's theta and
+        beta), :func:`rx_covariance` at the optimum's linear predictor, which does not lose tiny
+        pivots to the downdate's cancellation.
+        """
         if self.nAGQ == 0:
-            return self._state
-        return self.deviance_function.pirls(np.asarray(self.theta), None, self._state.eta)
+            values = self._state.system.unscaled_vcov(self._state.solution)
+            if np.all(np.isfinite(values)) and np.all(np.linalg.eigvalsh(values) > 0):
+                return values
+        return rx_covariance(self.deviance_function, np.asarray(self.theta), self._state.eta)
+
+    def _flat_coefficients(self) -> list[str]:
+        """The coefficients along which the deviance is flat: the signature of separation.
+
+        Flat: the coefficient's diagonal entry of the finite-difference Hessian (lme4's "Hessian
+        is numerically singular") is at most ``FLAT_TOL`` times 2 w_bar sum_i x_ij^2, the
+        curvature it would have if its rows had the mean PIRLS weight w_bar. Under separation
+        the rows a coefficient rests on all have weights ~1e-14 (fitted values at 0 or 1), and
+        the entry is 0 or rounding noise; the ratio does not depend on the predictor's scale,
+        and a rare level with ordinary weights is not flat.
+        """
+        names = list(self.frame.x_names)
+        hess = self.optimum.hessian
+        if self.nAGQ == 0 or hess is None or not np.all(np.isfinite(hess)) or not names:
+            return []
+        dev = self.deviance_function
+        eta = self._state.eta
+        weights, _ = dev._working(eta, dev.family.linkinv(eta))
+        x = np.asarray(dev.x, dtype=float)
+        typical = 2.0 * np.mean(weights) * np.sum(x * x, axis=0)
+        curvature = np.abs(np.diag(hess)[self.reterms.n_theta :])
+        flat = (curvature <= FLAT_TOL * typical) & (typical > 0)
+        return [names[j] for j in np.flatnonzero(flat)]
+
+    @cached_property
+    def corr_fixef(self) -> pd.DataFrame:
+        """Correlation of the fixed-effect estimates, from ``vcov``; NaN for a coefficient whose
+        variance is infinite (nothing bounds it, so no correlation is defined)."""
+        v = self.vcov.to_numpy()
+        sd = np.sqrt(np.diag(v))
+        with np.errstate(invalid="ignore"):
+            values = v / np.outer(sd, sd)
+        unbounded = ~np.isfinite(sd)
+        values[unbounded, :] = np.nan
+        values[:, unbounded] = np.nan
+        return pd.DataFrame(values, index=self.vcov.index, columns=self.vcov.index)
 
     @cached_property
     def fixef(self) -> pd.DataFrame:
