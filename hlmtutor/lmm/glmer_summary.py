@@ -75,6 +75,9 @@ class GlmerSummary:
         Estimate, Std. Error, z value, Pr(>|z|).
     correlation : pandas.DataFrame
         Correlation of the fixed-effect estimates.
+    optimizer : str
+        The optimizer of the final stage as R prints it ("bobyqa"; "none" for a fit evaluated at
+        given parameters). lme4's own second stage is Nelder_Mead: this line names ours.
     messages : tuple of str
         Convergence and singular-fit messages (lme4's ``optinfo``), then the fit's notes.
     """
@@ -94,6 +97,7 @@ class GlmerSummary:
     nobs: int
     coefficients: pd.DataFrame
     correlation: pd.DataFrame
+    optimizer: str
     messages: tuple[str, ...]
 
     @classmethod
@@ -106,6 +110,7 @@ class GlmerSummary:
             **fit_fields(result, data_name),
             coefficients=result.fixef,
             correlation=result.corr_fixef,
+            optimizer=result.optimizer or "none",
             messages=tuple(result.optimum.messages),
         )
 
@@ -123,7 +128,7 @@ class GlmerSummary:
         if len(self.coefficients):
             out += fixed_effects_lines(self.coefficients)
             out += correlation_lines(self.correlation)
-        out += warning_lines((), "bobyqa", self.messages)
+        out += warning_lines((), self.optimizer, self.messages)
         return out
 
     def __str__(self) -> str:

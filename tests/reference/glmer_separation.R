@@ -12,53 +12,8 @@ suppressMessages(library(lme4))
 out <- "tests/reference/glmer_separation"
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 
-num17 <- function(x) {
-  x <- as.double(x)
-  res <- ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
-  stopifnot(all(as.numeric(res) == x, na.rm = TRUE))
-  res
-}
-
-wcsv <- function(df, name) {
-  df <- as.data.frame(df, stringsAsFactors = FALSE)
-  text <- which(vapply(df, function(v) is.character(v) || is.factor(v), logical(1)))
-  for (j in seq_along(df)) {
-    if (is.factor(df[[j]])) df[[j]] <- as.character(df[[j]])
-    if (is.double(df[[j]])) df[[j]] <- num17(df[[j]])
-  }
-  write.csv(df, file.path(out, name), row.names = FALSE, na = "",
-            quote = if (length(text)) unname(text) else FALSE)
-}
-
-# Write, read back, check the round trip, return what was read (factors made).
-write_data <- function(d, file, factors = character()) {
-  wcsv(d, file)
-  back <- read.csv(file.path(out, file), stringsAsFactors = FALSE)
-  stopifnot(identical(names(back), names(d)), nrow(back) == nrow(d))
-  for (v in names(d)) {
-    if (is.numeric(d[[v]])) stopifnot(all(as.double(d[[v]]) == back[[v]]))
-    else stopifnot(identical(as.character(d[[v]]), as.character(back[[v]])))
-  }
-  for (v in factors) back[[v]] <- factor(back[[v]])
-  back
-}
-
-catch <- function(expr) {
-  # evaluate expr, collecting every message and warning (one string each)
-  msgs <- character()
-  value <- withCallingHandlers(
-    expr,
-    message = function(c) {
-      msgs <<- c(msgs, sub("\n$", "", conditionMessage(c)))
-      invokeRestart("muffleMessage")
-    },
-    warning = function(c) {
-      msgs <<- c(msgs, conditionMessage(c))
-      invokeRestart("muffleWarning")
-    }
-  )
-  list(value = value, messages = msgs)
-}
+# num17(), wcsv(), write_data() and catch(): the writers every reference script shares
+source("tests/reference/_write.R")
 
 write_fit <- function(name, formula, data) {
   res <- catch(glmer(as.formula(formula), data = data, family = binomial))
