@@ -3,7 +3,7 @@
 Tests of fixed-effect contrasts with Satterthwaite's or Kenward-Roger's df (``contest``,
 ``coef_table``, ``drop1``, ``ls_means``, ``difflsmeans``), tests of the random terms
 (``ranova``), the parametric bootstrap (``simulate_lmer``, ``bootstrap``, ``pb_modcomp``) and
-``update`` (a refit with a changed formula or data). They are defined in
+``update`` (a refit of an lmer or glmer fit with a changed formula or data). They are defined in
 ``hlmtutor.lmm.contrasts``, ``hlmtutor.lmm.ranova``, ``hlmtutor.lmm.bootstrap`` and
 ``hlmtutor.lmm.update`` (Kenward-Roger's adjustment in ``hlmtutor.lmm.kenward_roger``); this
 module gathers them for the top level.

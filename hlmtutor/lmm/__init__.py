@@ -53,7 +53,7 @@ module              holds                                              lmerTest 
 ``kenward_roger``   the adjusted covariance of beta and its df         vcovAdj, get_Lb_ddf
 ``ranova``          likelihood-ratio tests of the random terms         ranova
 ``bootstrap``       ``simulate_lmer``, ``bootstrap``, ``pb_modcomp``   simulate, bootMer, PBmodcomp
-``update``          refit with a changed formula or data               update
+``update``          refit (lmer or glmer) with a changed formula/data  update
 =================== ================================================== ==========================
 
 :func:`hlmtutor.lmer` is the entry point; the modules can be used one at a time to look inside

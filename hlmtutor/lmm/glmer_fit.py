@@ -213,7 +213,8 @@ def glmer(
     user_w = row_values(weights, data, "weights")
     if np.any(user_w[~np.isnan(user_w)] < 0):
         raise ValueError("weights must be non-negative.")
-    off = row_values(offset, data, "offset")
+    offset_argument = row_values(offset, data, "offset")
+    off = offset_argument
     for expression in offset_exprs:
         off = off + expression_values(expression, data).to_numpy(dtype=float)
     y_all, pw_all, response_kind, response_labels = _response(lhs, data, family, user_w)
@@ -258,10 +259,23 @@ def glmer(
         offset_name=argument_name(offset, "offset"),
         response_kind=response_kind,
         response_labels=response_labels,
+        # what update() refits with: the rows fitted (every column) and the arguments given
+        # per row, cut to those rows; a column name stays a name, looked up in the data again
+        call_data=data.iloc[rows].set_axis(original_index[rows]),
+        call_weights=_argument_on_rows(weights, user_w, rows),
+        call_offset=_argument_on_rows(offset, offset_argument, rows),
     )
     for message in optimum.messages:
         warn(message)
     return result
+
+
+def _argument_on_rows(argument, values: np.ndarray, rows: np.ndarray):
+    """A weights=/offset= argument as update() passes it again: None, a column name, or its
+    values on the fitted rows."""
+    if argument is None or isinstance(argument, str):
+        return argument
+    return values[rows]
 
 
 def _glmer_identifiability(n: int, reterms, checks: str) -> list[str]:
@@ -400,6 +414,12 @@ def refit(result: GlmerResult, start=None) -> GlmerResult:
     -------
     GlmerResult
         With lme4's two stages run from ``start``: the fit ``glmer(..., start=start)`` gives.
+
+    Notes
+    -----
+    Also a method of the fit, ``result.refit(start)``
+    (:meth:`hlmtutor.lmm.glmer_result.GlmerResult.refit`); :func:`hlmtutor.update` refits
+    with a changed formula, data or arguments.
 
     Examples
     --------

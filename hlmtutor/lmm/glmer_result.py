@@ -169,6 +169,12 @@ class GlmerResult(MerResult):
     # expressions), "factor" (labels: failure and success levels), "bool" or "numeric"
     response_kind: str = "numeric"
     response_labels: tuple = ()
+    # What :func:`hlmtutor.update` refits with, as R's update re-evaluates the call: the rows of
+    # data the fit used (after subset= and missing values; every column, the data's own index),
+    # and the weights=/offset= arguments: None, a column name, or the values on those rows.
+    call_data: pd.DataFrame | None = None
+    call_weights: str | np.ndarray | None = None
+    call_offset: str | np.ndarray | None = None
 
     has_residual = False
     sigma = 1.0
@@ -534,6 +540,53 @@ class GlmerResult(MerResult):
         from .glmer_inference import confint
 
         return confint(self, level, method)
+
+    def refit(self, start=None) -> GlmerResult:
+        """The same model on the same rows, optimised again (lme4's ``refit(object)``).
+
+        Parameters
+        ----------
+        start : dict, optional
+            ``{"theta": ..., "fixef": ...}`` where lme4's two stages start; default this fit's
+            own parameters (theta raised to its lower bounds where it is below them).
+
+        Returns
+        -------
+        GlmerResult
+            A new fit with the same response, weights, offset, family and nAGQ; this one is
+            left as it is.
+
+        Notes
+        -----
+        Matches lme4's ``refit(object)`` without ``newresp``: the model is not built again,
+        only optimised, so a fit evaluated at given parameters (``optimizer=None``) becomes
+        the fit that ``anova``, ``confint(method="profile")`` and ``summary`` expect. Same as
+        :func:`hlmtutor.lmm.glmer_fit.refit`; :func:`hlmtutor.update` refits with a changed
+        formula, data or arguments.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import numpy as np, pandas as pd
+        >>> from hlmtutor import glmer
+        >>> rng = np.random.default_rng(3)
+        >>> g = np.repeat(np.arange(25), 12)
+        >>> y = rng.random(300) < 1 / (1 + np.exp(-rng.normal(0, 1, 25)[g]))
+        >>> data = pd.DataFrame({"y": y, "g": g})
+        >>> with warnings.catch_warnings():  # not an optimum: lme4's gradient check says so
+        ...     warnings.simplefilter("ignore")
+        ...     evaluated = glmer("y ~ 1 + (1 | g)", data, optimizer=None,
+        ...                       start={"theta": [1.0], "fixef": [0.0]})
+        >>> fitted = evaluated.refit()
+        >>> evaluated.optimizer, fitted.optimizer
+        (None, 'bobyqa')
+        >>> direct = glmer("y ~ 1 + (1 | g)", data)
+        >>> bool(abs(fitted.loglik - direct.loglik) < 1e-6)
+        True
+        """
+        from .glmer_fit import refit
+
+        return refit(self, start)
 
     def summary(self, data_name: str = "data"):
         """lme4's ``summary.glmerMod``: ``str()`` prints R's text."""

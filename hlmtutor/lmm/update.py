@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .glmer_result import GlmerResult
     from .result import LmerResult
 
 __all__ = ["update"]
@@ -45,39 +46,48 @@ def updated_formula(old: str, new: str) -> str:
 
 
 def update(
-    fit: LmerResult,
+    fit: LmerResult | GlmerResult,
     formula: str | None = None,
     data: pd.DataFrame | None = None,
     REML: bool | None = None,
     **kwargs,
-) -> LmerResult:
+) -> LmerResult | GlmerResult:
     """Refit a model with a changed formula, data or criterion, as R's ``update(model, ...)``.
 
     Parameters
     ----------
-    fit : LmerResult
+    fit : LmerResult or GlmerResult
+        An :func:`hlmtutor.lmer` or :func:`hlmtutor.glmer` fit; the refit uses the same function.
     formula : str, optional
         The new formula; ``.`` stands for the old side, as in R: ``". ~ . - x"`` drops x,
         ``". ~ . + (1 | h)"`` adds a random term, ``"log(y) ~ ."`` changes the response.
     data : pandas.DataFrame, optional
-        The data to fit. Default: the fit's model frame (``fit.data``: its rows, and only the
-        columns the old formula uses; a formula needing other columns, or rows the old
-        formula's missing values dropped, needs ``data=``).
+        The data to fit. Default for an lmer fit: its model frame (``fit.data``: its rows, and
+        only the columns the old formula uses; a formula needing other columns, or rows the
+        old formula's missing values dropped, needs ``data=``). Default for a glmer fit: the
+        rows it used (after ``subset=`` and missing values), with every column of its data.
     REML : bool, optional
-        Default: as the fit.
+        lmer only. Default: as the fit. A glmer fit is by maximum likelihood: passing REML for
+        one is an error.
     **kwargs
         Other arguments of :func:`hlmtutor.lmer` (``optimizer``, ``start``, ``checks``,
         ``subset``...); the fit's ``contrasts`` and ``na_action`` carry over unless given.
+        For a glmer fit, arguments of :func:`hlmtutor.glmer` (``nAGQ``, ``optimizer``,
+        ``start``, ``subset``, ``family``...); the fit's ``family``, ``link``, ``nAGQ``,
+        ``weights`` and ``offset`` carry over unless given (a new ``family`` without ``link``
+        takes that family's default link). Weights or an offset given as values rather than
+        a column name line up with the fit's rows only: with ``data=`` pass them again.
 
     Returns
     -------
-    LmerResult
+    LmerResult or GlmerResult
 
     Notes
     -----
     ``.`` is replaced by the old side's text, which is R's meaning when the ``.`` is joined to
     the rest by ``+`` or ``-`` (other uses, such as ``. * z``, are refused with an error).
-    Matches R's ``update(model, formula., data = , REML = )`` on lmer fits.
+    Matches R's ``update(model, formula., data = , REML = )`` on lmer fits, and R's ``update``
+    on glmer fits (which calls ``glmer`` again with the call's other arguments).
 
     Examples
     --------
@@ -92,10 +102,29 @@ def update(
     ...     smaller = update(lmer("y ~ x + (1 | g)", data), ". ~ . - x")
     >>> smaller.formula, list(smaller.params.index)
     ('y ~ x + (1 | g) - x', ['(Intercept)'])
+
+    A glmer fit keeps its family, weights and offset; here a Poisson count with an exposure:
+
+    >>> import numpy as np
+    >>> from hlmtutor import glmer
+    >>> rng = np.random.default_rng(4)
+    >>> g = np.repeat(np.arange(20), 10)
+    >>> counts = pd.DataFrame({"x": rng.normal(size=200), "g": g,
+    ...                        "days": rng.integers(5, 30, 200)})
+    >>> counts["y"] = rng.poisson(counts["days"] * np.exp(-2 + rng.normal(0, 0.5, 20)[g]))
+    >>> counts["log_days"] = np.log(counts["days"])
+    >>> full = glmer("y ~ x + (1 | g)", counts, family="poisson", offset="log_days")
+    >>> reduced = update(full, ". ~ . - x")
+    >>> reduced.family, reduced.offset_name, list(reduced.params.index)
+    ('poisson', 'log_days', ['(Intercept)'])
     """
-    from .fit import lmer
+    from .glmer_result import GlmerResult
 
     new_formula = fit.formula if formula is None else updated_formula(fit.formula, formula)
+    if isinstance(fit, GlmerResult):
+        return _update_glmer(fit, new_formula, data, REML, kwargs)
+    from .fit import lmer
+
     if data is None:
         data = fit.data
         try:
@@ -115,3 +144,43 @@ def update(
     if getattr(fit, "na_action", "omit") != "omit":
         kwargs.setdefault("na_action", fit.na_action)
     return lmer(new_formula, data, REML=fit.REML if REML is None else REML, **kwargs)
+
+
+def _update_glmer(
+    fit: GlmerResult, formula: str, data: pd.DataFrame | None, REML: bool | None, kwargs: dict
+) -> GlmerResult:
+    """glmer again with the fit's data, family, link, nAGQ, weights and offset, unless given."""
+    from .glmer_fit import glmer
+
+    if REML is not None:
+        raise ValueError(
+            "REML= applies to lmer fits only: a glmer fit is by maximum likelihood (Laplace or "
+            "adaptive Gauss-Hermite), so update() of a glmer fit takes no REML=. Change nAGQ= "
+            "for a different approximation."
+        )
+    new_data = data is not None
+    if not new_data:
+        data = fit.call_data
+        if data is None:
+            raise ValueError("This glmer fit does not hold the data it used: pass data=.")
+    if "family" not in kwargs:  # a new family without a link takes its own default link
+        kwargs["family"] = fit.family
+        kwargs.setdefault("link", fit.link)
+    kwargs.setdefault("nAGQ", fit.nAGQ)
+    for name, given, label in (
+        ("weights", fit.call_weights, fit.weights_name),
+        ("offset", fit.call_offset, fit.offset_name),
+    ):
+        if name in kwargs or given is None:
+            continue
+        if isinstance(given, str):  # a column: looked up again in the data
+            kwargs[name] = given
+        elif new_data:
+            raise ValueError(
+                f"The fit's {name}= was given as values, one per row it used; they cannot be "
+                f"matched to the rows of the new data. Pass {name}= for the new data (a column "
+                f"name or one value per row), or {name}=None to fit without."
+            )
+        else:  # named as the fit's summary names it
+            kwargs[name] = pd.Series(given, index=data.index, name=label)
+    return glmer(formula, data, **kwargs)
