@@ -2,12 +2,15 @@
 
 R's update on a glmerMod calls glmer again with the call's other arguments, so each update is
 checked against the direct hlmtutor glmer fit it must equal (those are checked against lme4 in
-test_glmer_reference.py): same rows, same family, weights and offset, same logLik.
+test_glmer_reference.py): same rows, same family, weights and offset, same logLik. One set of
+updates is also checked against lme4's own: ``tests/reference/glmer_update.R`` wrote the data
+(as read back) and lme4's fits under ``tests/reference/glmer_update/``.
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,13 @@ import pytest
 from hlmtutor import GlmerResult, anova, glmer, update
 
 SAME = 1e-10  # the same fit computed twice: equal up to rounding
+REF = Path(__file__).parent / "reference" / "glmer_update"
+# against lme4, the rules of test_glmer_reference.py
+LOGLIK_ATOL = 1e-6  # never below lme4's by more than this
+LOGLIK_ABOVE = 1e-3  # nor above it by more than its stopping tolerance explains
+EST_SE = 2e-2  # estimates within 2% of their standard error
+SE_RTOL = 5e-3  # standard errors
+THETA_ATOL = 5e-3
 
 
 def _quiet(function, *args, **kwargs):
@@ -222,3 +232,35 @@ def test_reml_is_refused_for_a_glmer_fit(evaluated):
     for reml in (True, False):
         with pytest.raises(ValueError, match="REML= applies to lmer fits only"):
             update(evaluated, ". ~ . + z", REML=reml)
+
+
+# -- against lme4 --------------------------------------------------------------------------------
+def _assert_matches_lme4(ours: GlmerResult, name: str) -> None:
+    ref = pd.read_csv(REF / f"{name}_fixef.csv").set_index("term")
+    scalars = pd.read_csv(REF / f"{name}_scalars.csv").iloc[0]
+    assert (ours.nobs, ours.nAGQ) == (int(scalars["nobs"]), int(scalars["nAGQ"]))
+    loglik = float(scalars["logLik"])
+    assert loglik - LOGLIK_ATOL <= ours.loglik <= loglik + LOGLIK_ABOVE, name
+    assert list(ours.fixef.index) == list(ref.index)
+    se = ref["Std. Error"].to_numpy()
+    np.testing.assert_array_less(np.abs(ours.fixef["Estimate"] - ref["Estimate"]), EST_SE * se)
+    np.testing.assert_allclose(ours.fixef["Std. Error"], se, rtol=SE_RTOL)
+    np.testing.assert_allclose(ours.theta, [float(scalars["theta"])], rtol=0, atol=THETA_ATOL)
+
+
+def test_updates_of_a_poisson_fit_with_an_offset_match_lme4s():
+    """R: m0 <- glmer(y ~ x + (1 | g), counts, poisson, offset = logt); update(m0, . ~ . + z);
+    update(m0, nAGQ = 5) (x is missing on 4 rows, dropped by each fit)."""
+    counts = pd.read_csv(REF / "counts.csv")
+    m0 = _quiet(glmer, "y ~ x + (1 | g)", counts, family="poisson", offset="logt")
+    _assert_matches_lme4(m0, "counts_m0")
+    _assert_matches_lme4(_quiet(update, m0, ". ~ . + z"), "counts_plus_z")
+    _assert_matches_lme4(_quiet(update, m0, nAGQ=5), "counts_agq5")
+
+
+def test_update_of_a_weighted_proportion_matches_lme4s():
+    """R: p0 <- glmer(p ~ x + (1 | g), props, binomial, weights = n); update(p0, . ~ . + z)."""
+    props = pd.read_csv(REF / "props.csv")
+    p0 = _quiet(glmer, "p ~ x + (1 | g)", props, weights="n")
+    _assert_matches_lme4(p0, "props_p0")
+    _assert_matches_lme4(_quiet(update, p0, ". ~ . + z"), "props_plus_z")
