@@ -386,3 +386,17 @@ def test_spherical_modes_times_t_are_the_modes(binary):
     sol = dev.solve(np.array([0.7]))
     u, b = dev.spherical_modes(sol), dev.modes(sol)
     np.testing.assert_allclose(u[0] * 0.7, b[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "formula, column", [("y ~ xx + (1 | g)", "xx"), ("y ~ 1 + (1 | gg)", "gg")]
+)
+def test_a_missing_column_is_named_with_the_users_formula(formula, column):
+    """The error names the column and the formula as the user wrote it (not glmer's internal
+    response column)."""
+    data = pd.DataFrame({"y": [0, 1, 0, 1, 1, 0] * 5, "g": list("abcde") * 6})
+    with pytest.raises(KeyError) as info:
+        glmer(formula, data)
+    message = str(info.value)
+    assert repr(column) in message and repr(formula) in message
+    assert ".glmer_response" not in message

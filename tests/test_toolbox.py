@@ -550,6 +550,61 @@ def test_update_errors_are_clear():
         update(m, "temp")
 
 
+def _weighted_offset_data():
+    rng = np.random.default_rng(21)
+    g = np.repeat(np.arange(15), 8)
+    data = pd.DataFrame({"g": g, "x": rng.normal(size=120), "z": rng.normal(size=120)})
+    data["w"] = rng.uniform(0.5, 2.0, 120)
+    data["base"] = rng.normal(0, 0.5, 120)
+    data["y"] = 1 + 0.5 * data.x + rng.normal(0, 1, 15)[g] + rng.normal(0, 1, 120) / data.w
+    data.loc[[3, 50], "x"] = np.nan  # dropped rows: the carried values must still line up
+    return data
+
+
+@pytest.mark.parametrize("how", ["column", "values"])
+def test_update_carries_weights_and_offset(how):
+    """R's update evaluates the call again, weights= and offset= included: the ML refit on the
+    fit's own rows equals lmer by ML with the same weights and offset (the values line up with
+    the rows left after dropping missing values)."""
+    data = _weighted_offset_data()
+    if how == "column":
+        args = {"weights": "w", "offset": "base"}
+    else:
+        args = {"weights": data["w"].to_numpy(), "offset": data["base"].to_numpy()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit_ = lmer("y ~ x + (1 | g)", data, **args)
+        updated = update(fit_, REML=False)
+        direct = lmer("y ~ x + (1 | g)", data, REML=False, **args)
+        unweighted = lmer("y ~ x + (1 | g)", data, REML=False)
+    np.testing.assert_allclose(updated.loglik, direct.loglik, rtol=1e-10)
+    np.testing.assert_allclose(updated.params, direct.params, rtol=1e-8)
+    assert updated.weights_name == direct.weights_name
+    assert abs(updated.loglik - unweighted.loglik) > 1.0
+
+
+def test_update_finds_weights_and_offset_columns_in_new_data():
+    """On new data the columns of the same names are used, as R's update finds them there."""
+    data = _weighted_offset_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = lmer("y ~ x + (1 | g)", data, weights="w", offset="base")
+        updated = update(small, ". ~ . + z", data=data)
+        direct = lmer("y ~ x + (1 | g) + z", data, weights="w", offset="base")
+    np.testing.assert_allclose(updated.reml_criterion, direct.reml_criterion, rtol=1e-10)
+
+
+def test_update_refuses_weights_it_cannot_place_on_new_data():
+    data = _weighted_offset_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = lmer("y ~ x + (1 | g)", data, weights=data["w"].to_numpy())
+        with pytest.raises(ValueError, match=r"weights= cannot be evaluated on the new data"):
+            update(small, data=data.iloc[:100])
+        plain = update(small, data=data.iloc[:100], weights=None)
+    assert plain.prior_weights is None
+
+
 @pytest.mark.parametrize(
     "kwargs, file",
     [

@@ -175,8 +175,9 @@ def _y_less_offset(y: np.ndarray, offset: np.ndarray | None) -> np.ndarray:
 
 
 def _frame_with_response_side(formula: str, data, weights, offset, contrasts=None):
-    """The model frame of ``formula`` without its offset() terms, and the prior weights and
-    offset on its rows (None when not given). Rows with a missing weight or offset are
+    """The model frame of ``formula`` without its offset() terms, the prior weights and the
+    whole offset (offset() terms plus ``offset=``) on its rows, and the ``offset=`` argument
+    alone on its rows (each None when not given). Rows with a missing weight or offset are
     dropped with the frame's other incomplete rows, and counted with them."""
     if (
         not isinstance(formula, str)
@@ -184,7 +185,7 @@ def _frame_with_response_side(formula: str, data, weights, offset, contrasts=Non
         and offset is None
         and "offset(" not in formula
     ):
-        return model_frame(formula, data, contrasts), None, None
+        return model_frame(formula, data, contrasts), None, None, None
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}.")
     pieces = split_top(formula, "~")
@@ -196,9 +197,10 @@ def _frame_with_response_side(formula: str, data, weights, offset, contrasts=Non
             "weights must be >= 0 (lme4: all(weights >= 0)); a negative weight has no meaning "
             "as an inverse variance."
         )
-    off = None
+    off = argument_offset = None
     if offset is not None or offset_terms:
         off = row_values(offset, data, "offset")
+        argument_offset = off.copy() if offset is not None else None
         for expression in offset_terms:
             off = off + expression_values(expression, data).to_numpy(dtype=float)
     missing = np.zeros(len(data), dtype=bool)
@@ -224,7 +226,7 @@ def _frame_with_response_side(formula: str, data, weights, offset, contrasts=Non
             "weights=/offset= need data with unique row labels (use data.reset_index(drop=True))."
         )
     take = lambda values: None if values is None else values[kept]  # noqa: E731
-    return frame, take(w), take(off)
+    return frame, take(w), take(off), take(argument_offset)
 
 
 def _warn_binary_outcome(frame) -> None:
@@ -371,7 +373,7 @@ def lmer(
             formula, data, REML, correlation=correlation, variance=variance,
             optimizer=optimizer, start=start, checks=checks,
         )  # fmt: skip
-    frame, prior_weights, offset_values = _frame_with_response_side(
+    frame, prior_weights, offset_values, argument_offset = _frame_with_response_side(
         formula, data, weights, offset, contrasts
     )
     for message in frame.messages:
@@ -399,6 +401,7 @@ def lmer(
         offset=offset_values,
         weights_name=argument_name(weights, "weights"),
         offset_name=argument_name(offset, "offset"),
+        offset_argument=argument_offset,
         n_excluded=n_excluded,
         na_action=na_action,
         padded_index=data.index if na_action == "exclude" else None,

@@ -223,7 +223,12 @@ def glmer(
     # Rows with a missing response, weight or offset are dropped with the model frame's rows.
     y_frame = np.where(np.isnan(pw_all) | np.isnan(off), np.nan, y_all)
     frame_data[response_name] = y_frame
-    frame = model_frame(f"{response_name} ~ {rhs}", frame_data)
+    inner = f"{response_name} ~ {rhs}"
+    try:
+        frame = model_frame(inner, frame_data)
+    except KeyError as error:  # name the user's formula and columns, not the internal ones
+        text = str(error.args[0]).replace(repr(inner), repr(formula))
+        raise KeyError(text.replace(f", {response_name}.", ".")) from None
     for message in frame.messages:
         warn(message.replace(response_name, lhs.strip()))
     rows = frame.data.index.to_numpy()

@@ -234,14 +234,14 @@ class GlmerResult(MerResult):
         The beta block of 2 H^-1, H the finite-difference Hessian of the deviance in (theta,
         beta). With nAGQ = 0 (no Hessian) it is (X'WX - R_ZX'R_ZX)^-1 from the PIRLS factor, as
         lme4's "var-cov estimated from RX"; when the Hessian's block is not positive definite
-        lme4 warns and falls back to that factor, and so does this (see :func:`rx_covariance`
+        lme4 warns and falls back to that factor, and so does this (see ``rx_covariance``
         for how it is taken when the weights span many orders of magnitude, as under
         separation).
 
         Notes
         -----
         One departure from lme4: when the Hessian is flat along a coefficient (its row is at the
-        finite differences' rounding level, see :meth:`_flat_coefficients`), its inverse is
+        finite differences' rounding level, see ``_flat_coefficients``), its inverse is
         rounding noise even if it happens to be positive definite (lme4 then prints a z test
         of noise, and which one depends on the CPU's rounding), so the PIRLS factor is used
         there too. Such coefficients, and any with an infinite variance (a column with no
@@ -288,7 +288,7 @@ class GlmerResult(MerResult):
         With nAGQ = 0 the fit's own factor (at the joint mode of beta and u) is that one; it is
         used when it is finite and positive definite. Otherwise, and with nAGQ >= 1 (whose beta
         is not the joint mode: lme4 takes R_X from the last PIRLS at the optimum's theta and
-        beta), :func:`rx_covariance` at the optimum's linear predictor, which does not lose tiny
+        beta), ``rx_covariance`` at the optimum's linear predictor, which does not lose tiny
         pivots to the downdate's cancellation.
         """
         if self.nAGQ == 0:

@@ -87,6 +87,9 @@ class LmerResult(MerResult):
     offset: np.ndarray | None = None  # offset() terms plus offset= (None: no offset)
     weights_name: str | None = None  # what the summary prints on "Weights:"
     offset_name: str | None = None  # and on " Offset:" (the offset= argument)
+    # The offset= argument alone on the model frame's rows (without the formula's offset()
+    # terms), for update(); None without one. The weights= argument is prior_weights.
+    offset_argument: np.ndarray | None = None
     n_excluded: int = 0  # rows R's subset= left out (before missing values are handled)
     na_action: str = "omit"  # "exclude": fitted/resid/predict padded to padded_index
     padded_index: pd.Index | None = None  # the rows of data after subset (na_action="exclude")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,6 +126,7 @@ def update(
         return _update_glmer(fit, new_formula, data, REML, kwargs)
     from .fit import lmer
 
+    new_data = data is not None
     if data is None:
         data = fit.data
         try:
@@ -143,7 +145,30 @@ def update(
         kwargs["contrasts"] = dict(fit.frame.contrasts)
     if getattr(fit, "na_action", "omit") != "omit":
         kwargs.setdefault("na_action", fit.na_action)
+    for name, values, label in (
+        ("weights", fit.prior_weights, fit.weights_name),
+        ("offset", fit.offset_argument, fit.offset_name),
+    ):
+        if name not in kwargs and values is not None:
+            kwargs[name] = _argument_again(name, values, label, data, new_data)
     return lmer(new_formula, data, REML=fit.REML if REML is None else REML, **kwargs)
+
+
+def _argument_again(
+    name: str, values: np.ndarray, label: str | None, data: pd.DataFrame, new_data: bool
+):
+    """An lmer fit's weights=/offset= for its refit, as R's update evaluates the call again:
+    on the fit's own rows its values (named as the summary names them); on new data the
+    column of the same name, if it has one."""
+    if not new_data:
+        return pd.Series(values, index=data.index, name=label)
+    if label is not None and label in data.columns:
+        return label
+    raise ValueError(
+        f"The fit's {name}= cannot be evaluated on the new data: it has no column {label!r}. "
+        f"Pass {name}= for the new data (a column name or one value per row), or {name}=None "
+        "to fit without."
+    )
 
 
 def _update_glmer(
