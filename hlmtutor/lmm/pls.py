@@ -44,7 +44,7 @@ added to the outcome gives lmerTest's numbers).
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -619,6 +619,29 @@ class ScalarLayout:
     g_shape: tuple[int, int]
     a_keep: np.ndarray  # A's stored entries in the lower triangle, and their entry
     a_entry: np.ndarray
+    # Where C's and A's stored values sit in the blocks' own arrays (set on first use): PIRLS
+    # forms the cross-products anew for each set of weights, always with this pattern.
+    _orders: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def value_orders(self, c: tuple, blocks: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Positions, in the blocks' values laid end to end (C's blocks in order, then A's in
+        sorted key order), of C's stored values in CSR order and of A's in _lower_a's order."""
+        if not self._orders:
+            sizes = [len(b.data) for b in c] + [len(blocks[k].data) for k in sorted(blocks)]
+            starts = np.cumsum([0, *sizes])
+            # the same assembly as _wide and _lower_a, with each value replaced by its position
+            # (plus one, so that no position is a stored zero that a conversion could drop)
+            tagged = [
+                replace(b, data=np.arange(starts[i], starts[i + 1], dtype=float)[:, None, None] + 1)
+                for i, b in enumerate([*c, *(blocks[k] for k in sorted(blocks))])
+            ]
+            tagged_c = tuple(tagged[: len(c)])
+            tagged_a = dict(zip(sorted(blocks), tagged[len(c) :], strict=True))
+            self._orders["c"] = _wide(tagged_c).data.astype(np.int64) - 1
+            self._orders["a"] = (
+                _lower_a(tagged_a, int(self.term_rows.max()) + 1).data.astype(np.int64) - 1
+            )
+        return self._orders["c"], self._orders["a"]
 
     @classmethod
     def of(cls, pattern: sp.csr_matrix, c: tuple, blocks: dict, nlevs: list[int]):
@@ -700,15 +723,17 @@ class ScalarSchur:
     @classmethod
     def of(cls, layout: ScalarLayout, c: tuple, blocks: dict) -> ScalarSchur:
         """The numbers for these cross-products (weights) in the layout of their pattern."""
-        wide = _wide(c)
+        order_c, order_a = layout.value_orders(c, blocks)
+        values = np.concatenate(
+            [b.data[:, 0, 0] for b in c] + [blocks[k].data[:, 0, 0] for k in sorted(blocks)]
+        )
+        wide = values[order_c]
         g = sp.csr_matrix(
-            (wide.data[layout.pair_a] * wide.data[layout.pair_b], layout.g_indices,
-             layout.g_indptr),
+            (wide[layout.pair_a] * wide[layout.pair_b], layout.g_indices, layout.g_indptr),
             shape=layout.g_shape,
-        )  # fmt: skip
-        a = _lower_a(blocks, int(layout.term_rows.max()) + 1)
+        )
         a_values = np.zeros(layout.g_shape[0])
-        a_values[layout.a_entry] = a.data[layout.a_keep]
+        a_values[layout.a_entry] = values[order_a][layout.a_keep]
         return cls(layout=layout, a_values=a_values, g=g)
 
     def factor(self, k1: np.ndarray, factors: list[np.ndarray]) -> SchurFactor:
