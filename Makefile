@@ -89,11 +89,18 @@ test-fast: $(STAMP)
 # Three kernels that load distinct code (threadpoolctl architecture in this OpenBLAS build:
 # Prescott -> Katmai, Haswell -> Haswell, SkylakeX -> SkylakeX; Zen loads Haswell here).
 KERNELS := Prescott Haswell SkylakeX
+# Every test file that fits models with the engine (lmer, glmer, residual structures, the toolbox)
+KERNEL_TESTS := tests/test_models.py tests/test_engine.py tests/test_lmm_frame.py \
+	tests/test_lmm_fit.py tests/test_lmm_prediction.py tests/test_deviance.py tests/test_pls.py \
+	tests/test_optimize.py tests/test_summary.py tests/test_varpar_derivatives.py \
+	tests/test_toolbox.py tests/test_residual.py tests/test_lmer_weights_reference.py \
+	tests/test_glmer.py tests/test_glmer_inference.py tests/test_glmer_reference.py \
+	tests/test_glmer_separation.py tests/test_glmer_update.py
 test-kernels: $(STAMP)
 	@for k in $(KERNELS); do \
 		echo "== model tests with OPENBLAS_CORETYPE=$$k"; \
 		OPENBLAS_CORETYPE=$$k $(PY) -m pytest -q -p no:cacheprovider -m "not slow" \
-			tests/test_models.py tests/test_engine.py tests/test_lmm_frame.py || exit 1; \
+			$(KERNEL_TESTS) || exit 1; \
 	done
 
 lint: $(STAMP)
