@@ -18,15 +18,11 @@ Target (issue 14): hlmtutor / lme4 at most 1/2 on every row.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _timing import median_time
+from _timing import median_time, run_rscript
 from statsmodels.genmod.bayes_mixed_glm import BinomialBayesMixedGLM, PoissonBayesMixedGLM
 
 
@@ -97,23 +93,10 @@ cat(median(times))
 
 
 def time_lme4(formula: str, data: pd.DataFrame, family: str, repeats: int) -> float:
-    if shutil.which("Rscript") is None:
-        return float("nan")
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "data.csv"
-        script = Path(tmp) / "time.R"
-        # 17 significant digits: R reads back the doubles Python fits
-        data.to_csv(csv, index=False, float_format="%.17g")
-        script.write_text(R_SCRIPT)
-        out = subprocess.run(
-            ["Rscript", str(script), str(csv), formula, family, str(repeats)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    out = run_rscript(R_SCRIPT, data, formula, family, str(repeats))
     try:
-        return float(out.stdout.strip())
-    except ValueError:
+        return float(out.strip())
+    except (AttributeError, ValueError):  # no Rscript, or R failed
         return float("nan")
 
 

@@ -32,7 +32,7 @@ from hlmtutor import lmer
 
 # this folder on the path also when imported as ``benchmarks.lmer`` (the scale runs' processes)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import median_time  # noqa: E402
+from _timing import median_time, run_rscript  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE_FULL = (
@@ -146,22 +146,10 @@ cat(median(times))
 
 
 def time_lme4(formula: str, data: pd.DataFrame, repeats: int) -> float:
-    if shutil.which("Rscript") is None:
-        return float("nan")
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "data.csv"
-        script = Path(tmp) / "time.R"
-        data.to_csv(csv, index=False)
-        script.write_text(R_SCRIPT)
-        out = subprocess.run(
-            ["Rscript", str(script), str(csv), formula, str(repeats)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    out = run_rscript(R_SCRIPT, data, formula, str(repeats))
     try:
-        return float(out.stdout.strip())
-    except ValueError:
+        return float(out.strip())
+    except (AttributeError, ValueError):  # no Rscript, or R failed
         return float("nan")
 
 

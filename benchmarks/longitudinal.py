@@ -10,16 +10,11 @@ AR(1), and on 5,000 x 6.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import median_time_and_value, run_rscript
 
 from hlmtutor import cor_ar1, lmer, var_ident
 
@@ -69,15 +64,6 @@ cat(sprintf("%.17g", c(median(times), as.numeric(s$logLik))), "\\n")
 """
 
 
-def median_time(func, repeats: int) -> tuple[float, object]:
-    times, value = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), value
-
-
 def time_hlmtutor(data: pd.DataFrame, by_wave: bool, repeats: int) -> tuple[float, float]:
     def run():
         with warnings.catch_warnings():
@@ -91,27 +77,14 @@ def time_hlmtutor(data: pd.DataFrame, by_wave: bool, repeats: int) -> tuple[floa
             fit.fixef  # noqa: B018 - the Satterthwaite table is computed on access
             return fit.loglik
 
-    return median_time(run, repeats)
+    return median_time_and_value(run, repeats)
 
 
 def time_nlme(data: pd.DataFrame, by_wave: bool, repeats: int) -> tuple[float, float]:
-    if shutil.which("Rscript") is None:
-        return float("nan"), float("nan")
-    with tempfile.TemporaryDirectory() as tmp:
-        csv = Path(tmp) / "data.csv"
-        script = Path(tmp) / "time.R"
-        data.to_csv(csv, index=False, float_format="%.17g")
-        script.write_text(R_SCRIPT)
-        out = subprocess.run(
-            ["Rscript", str(script), str(csv), str(repeats), str(by_wave).upper()],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    out = run_rscript(R_SCRIPT, data, str(repeats), str(by_wave).upper())
     try:
-        seconds, loglik = (float(v) for v in out.stdout.split())
-    except ValueError:
-        print(out.stderr, file=sys.stderr)
+        seconds, loglik = (float(v) for v in out.split())
+    except (AttributeError, ValueError):  # no Rscript, or R failed
         return float("nan"), float("nan")
     return seconds, loglik
 

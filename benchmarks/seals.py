@@ -8,32 +8,22 @@ brute-forcing a seal costs (the instructor page states it): one PBKDF2 hash per 
 
 from __future__ import annotations
 
-import statistics
-import time
+from _timing import median_time
 
 from hlmtutor.course import _seal, assignment_data, check_icc, load_seals
 from hlmtutor_instructor import tasks
-
-
-def median_seconds(action, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
     rows = []
     for name in ("a1", "a2", "a3"):
         rows.append((f"seals of one student's {name} notebook (fits included)",
-                     median_seconds(lambda name=name: tasks.seals(name, "s001"), 3)))  # fmt: skip
+                     median_time(lambda name=name: tasks.seals(name, "s001"), 3)))  # fmt: skip
     load_seals(_seal.dumps(tasks.seals("a2", "s001")))
     data = assignment_data("a2", "s001")
     rows.append(("a student's check_icc (wrong answer: every bin hashed)",
-                 median_seconds(lambda: check_icc(0.5, data))))  # fmt: skip
-    guess = median_seconds(lambda: _seal._digest("00" * 16, "a:1"), 20)
+                 median_time(lambda: check_icc(0.5, data))))  # fmt: skip
+    guess = median_time(lambda: _seal._digest("00" * 16, "a:1"), 20)
     rows.append(("one brute-force guess (one hash)", guess))
     bins = round(1 / (0.005 / _seal.STEPS))
     rows.append((f"every bin of an ICC in [0, 1] ({bins} hashes)", bins * guess))
