@@ -522,20 +522,28 @@ def _newton_polish(fn, theta, fval, lower, checks) -> tuple[np.ndarray, float, i
         if not np.all(np.isfinite(grad)):
             break
         try:
-            step = np.linalg.solve(hess, grad)
+            theta, fval, spent, done = _newton_step(fn, theta, fval, grad, hess, lower)
         except np.linalg.LinAlgError:
             break
-        trial = theta - step
-        if np.any(trial < lower):
-            break
-        value = fn(trial)
-        evaluations += 1
-        if not value <= fval + 1e-10 * max(1.0, abs(fval)):
-            break
-        theta, fval = trial, value
-        if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(theta)))):
+        evaluations += spent
+        if done:
             break
     return theta, fval, evaluations
+
+
+def _newton_step(fn, x, value, grad, hess, lower):
+    """One Newton step x - H^-1 g: (the point, its criterion, evaluations spent, whether to
+    stop). The step is not taken when it leaves the bounds or raises the criterion beyond
+    rounding; after a step below 1e-10 of x no further one is worth taking."""
+    step = np.linalg.solve(hess, grad)
+    trial = x - step
+    if np.any(trial < lower):
+        return x, value, 0, True
+    trial_value = fn(trial)
+    if not trial_value <= value + 1e-10 * max(1.0, abs(value)):
+        return x, value, 1, True
+    small = np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(trial))))
+    return trial, trial_value, 1, bool(small)
 
 
 def _newton_off_bound(fn, theta, fval, lower):
@@ -561,16 +569,9 @@ def _newton_off_bound(fn, theta, fval, lower):
         values = np.linalg.eigvalsh(hess)
         if values.min() <= 0 or values.min() / values.max() < RIDGE_RATIO:
             break
-        step = np.linalg.solve(hess, grad)
-        trial = x - step
-        if np.any(trial < sub_lower):
-            break
-        trial_value = sub(trial)
-        evaluations += 1
-        if not trial_value <= value + 1e-10 * max(1.0, abs(value)):
-            break
-        x, value = trial, trial_value
-        if np.max(np.abs(step)) <= 1e-10 * max(1.0, float(np.max(np.abs(x)))):
+        x, value, spent, done = _newton_step(sub, x, value, grad, hess, sub_lower)
+        evaluations += spent
+        if done:
             break
     point = theta.copy()
     point[free] = x
