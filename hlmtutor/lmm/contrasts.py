@@ -322,7 +322,7 @@ def type2_contrasts(fit: LmerResult) -> dict[str, np.ndarray]:
     frame = fit.frame
     labels = list(frame.x_term_labels)
     terms = list(frame.formula.fixed.terms)
-    variables = frame._variables(frame.formula.fixed, frame.data)
+    variables = frame.variables(frame.formula.fixed, frame.data)
     contained = inference._containment(terms, labels, variables)
     x = frame.X
     assign = np.asarray(frame.x_assign)
@@ -455,7 +455,7 @@ def drop1(fit: LmerResult, ddf: str = "Satterthwaite") -> pd.DataFrame:
 # -- least-squares means ----------------------------------------------------------------------------
 def _factor_levels(fit: LmerResult, term: str) -> tuple[list[str], dict]:
     frame = fit.frame
-    variables = frame._variables(frame.formula.fixed, frame.data)
+    variables = frame.variables(frame.formula.fixed, frame.data)
     labels = list(frame.x_term_labels)
     if term not in labels:
         raise ValueError(f"{term!r} is not a fixed term of this model; its terms are {labels}.")
@@ -488,7 +488,7 @@ def _lsmeans_matrix(fit: LmerResult, term: str):
         else:
             grid_vars[name] = _Variable(codes=codes[name], labels=var.labels)
     matrix, _, _ = _design(frame.formula.fixed, grid_vars, n, contrasts=frame.contrasts)
-    x_grid = matrix[:, list(frame._kept)]
+    x_grid = matrix[:, list(frame.kept_columns)]
     null = _null_space(frame, variables)
     term_levels = list(product(*[range(len(variables[f].labels)) for f in reversed(parts)]))
     rows, full_rows, names = [], [], []

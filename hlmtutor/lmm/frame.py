@@ -255,8 +255,16 @@ class ModelFrame:
     _kept: tuple[int, ...] = field(default=(), repr=False)
     contrasts: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def kept_columns(self) -> tuple[int, ...]:
+        """The columns of the full fixed-effects design that X keeps (rank-deficient columns
+        dropped as lme4 drops them)."""
+        return self._kept
+
     # -- new data ------------------------------------------------------------------------
-    def _variables(self, part: LinearPart, newdata: pd.DataFrame) -> dict[str, _Variable]:
+    def variables(self, part: LinearPart, newdata: pd.DataFrame) -> dict[str, _Variable]:
+        """The model-frame variables of ``part`` evaluated on ``newdata`` with the fit's factor
+        levels and scaling (numbers, or a factor's codes and labels)."""
         _check_frame(newdata, _part_columns(part), self.formula.text, "newdata")
         out = {}
         for expression in part.variables:
@@ -283,11 +291,6 @@ class ModelFrame:
                 out[expression] = _Variable(values=values.to_numpy(dtype=float, na_value=np.nan))
         return out
 
-    def variables(self, part: LinearPart, newdata: pd.DataFrame) -> dict[str, _Variable]:
-        """The model-frame variables of ``part`` evaluated on ``newdata`` with the fit's factor
-        levels and scaling (numbers, or a factor's codes and labels)."""
-        return self._variables(part, newdata)
-
     def fixed_matrix(self, newdata: pd.DataFrame) -> np.ndarray:
         """X for ``newdata`` with the fit's factor levels, columns and scaling.
 
@@ -295,16 +298,16 @@ class ModelFrame:
         the fit did not see is a ValueError; levels are matched by R's label (``"3"`` and
         ``3`` are the same level).
         """
-        variables = self._variables(self.formula.fixed, newdata)
+        variables = self.variables(self.formula.fixed, newdata)
         matrix, _, _ = _design(
             self.formula.fixed, variables, len(newdata), missing_nan=True, contrasts=self.contrasts
         )
-        return matrix[:, list(self._kept)]
+        return matrix[:, list(self.kept_columns)]
 
     def random_columns(self, k: int, newdata: pd.DataFrame) -> np.ndarray:
         """(m, q_k) model matrix of random term ``k``'s left side on ``newdata``."""
         term = self.random[k]
-        variables = self._variables(term.expr, newdata)
+        variables = self.variables(term.expr, newdata)
         matrix, _, _ = _design(term.expr, variables, len(newdata), missing_nan=True)
         return matrix
 

@@ -88,7 +88,7 @@ def rx_covariance(dev: GlmmDeviance, theta: np.ndarray, eta: np.ndarray) -> np.n
     True
     """
     mu = dev.family.linkinv(eta)
-    weights, _ = dev._working(eta, mu)
+    weights, _ = dev.working(eta, mu)
     root_w = np.sqrt(np.where(np.isfinite(weights), np.maximum(weights, 0.0), 0.0))
     v = dev.x * root_w[:, None]
     u = sp.diags(root_w) @ _z_lambda(dev, theta)
@@ -313,7 +313,7 @@ class GlmerResult(MerResult):
             return []
         dev = self.deviance_function
         eta = self._state.eta
-        weights, _ = dev._working(eta, dev.family.linkinv(eta))
+        weights, _ = dev.working(eta, dev.family.linkinv(eta))
         x = np.asarray(dev.x, dtype=float)
         typical = 2.0 * np.mean(weights) * np.sum(x * x, axis=0)
         curvature = np.abs(np.diag(hess)[self.reterms.n_theta :])

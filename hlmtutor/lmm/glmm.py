@@ -120,7 +120,9 @@ class GlmmDeviance:
     def _cond_dev(self, mu: np.ndarray) -> float:
         return float(np.sum(self.family.dev_resids(self.y, mu, self.prior_weights)))
 
-    def _working(self, eta: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def working(self, eta: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PIRLS's working weights and working response at the linear predictor eta (mu its
+        mean): w = prior weight x (dmu/deta)^2 / Var(mu), z = eta + (y - mu) / (dmu/deta)."""
         mu_eta = self.family.mu_eta(eta)
         weights = self.prior_weights * mu_eta**2 / self.family.variance(mu)
         return weights, eta + (self.y - mu) / mu_eta
@@ -162,7 +164,7 @@ class GlmmDeviance:
         iterations = 0
         for _ in range(MAX_ITER):
             iterations += 1
-            weights, working = self._working(eta, mu)
+            weights, working = self.working(eta, mu)
             target = working - self.offset - (0.0 if joint else fixed)
             system = make_pls(target, x, self.reterms, weights)
             sol = system.solve(theta)
